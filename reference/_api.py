@@ -1,0 +1,253 @@
+"""The implementation behind :mod:`rckit.reference.resource`.
+
+Each public function takes a fast path for well-formed arguments (exact ints in range, a 2-tuple
+of ints) and hands anything else to :mod:`rckit.reference._convert`, which reproduces CPython's
+checks and messages. Buffers come from free lists, so concurrent calls from several threads never
+share one (list.pop/append are atomic), and no lock is taken.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import sys
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple
+
+from rckit.platforms import current, python_names, since
+from rckit.reference import _behaviour as B
+from rckit.reference._convert import c_int, limit_value, limits_pair, os_error
+from rckit.reference._convert import pid as convert_pid
+from rckit.reference._ffi import load
+from rckit.reference._rusage import make_struct_rusage
+
+PUBLIC_MODULE = "rckit.reference.resource"
+
+TARGET = current()
+_native = load(TARGET)
+
+_NLIMITS: int = TARGET.constants.get("RLIM_NLIMITS", TARGET.constants.get("RLIMIT_NLIMITS", 0))
+_RLIM_MASK = 2 ** (8 * TARGET.rlimit.rlim_size) - 1
+_INFINITY = TARGET.rlimit.infinity
+_STORE_MASK = _RLIM_MASK & _INFINITY  # what CPython's "value & RLIM_INFINITY" leaves of a value
+_INT_MIN, _INT_MAX = B.INT_MIN, B.INT_MAX
+_EINVAL, _EPERM = _errno.EINVAL, _errno.EPERM
+_NO: Any = object()  # an argument that was not passed
+_audit: Optional[Callable[..., None]] = getattr(sys, "audit", None) if B.AUDIT else None
+
+_c_getrlimit = _native.getrlimit
+_c_setrlimit = _native.setrlimit
+_c_prlimit = _native.prlimit
+_c_getrusage = _native.getrusage
+_get_errno = _native.get_errno
+_pack_rl = _native.pack_rlimit
+_unpack_rl = _native.unpack_rlimit
+_unpack_ru = _native.unpack_rusage
+_new_rl = _native.new_rlimit
+_new_ru = _native.new_rusage
+_NULL = _native.null
+
+# Free lists of buffers: a call takes one and gives it back, so no two threads share one.
+_rl_free: List[Any] = [_new_rl() for _ in range(4)]
+_ru_free: List[Any] = [_new_ru() for _ in range(2)]
+_take_rl, _give_rl = _rl_free.pop, _rl_free.append
+_take_ru, _give_ru = _ru_free.pop, _ru_free.append
+
+struct_rusage = make_struct_rusage(PUBLIC_MODULE)
+_make_rusage = tuple.__new__
+
+
+def _resource(obj: object) -> int:
+    value = c_int(obj)
+    if not 0 <= value < _NLIMITS:
+        raise ValueError(B.MSG_INVALID_RESOURCE)
+    return value
+
+
+def _limits(limits: object) -> Tuple[int, int]:
+    """(soft, hard) as rlim_t bit patterns, through the fast path when limits is a 2-tuple of ints."""
+    if type(limits) is tuple and len(limits) == 2:
+        cur, mx = limits
+    else:
+        cur, mx = limits_pair(limits)
+    if type(cur) is int and -(2**63) <= cur < 2**63:
+        cur &= _STORE_MASK
+    else:
+        cur = limit_value(cur, _RLIM_MASK, _INFINITY)
+    if type(mx) is int and -(2**63) <= mx < 2**63:
+        mx &= _STORE_MASK
+    else:
+        mx = limit_value(mx, _RLIM_MASK, _INFINITY)
+    return cur, mx
+
+
+def _setrlimit_failed(err: int) -> NoReturn:
+    if err == _EINVAL:
+        raise ValueError(B.MSG_CUR_EXCEEDS_MAX)
+    if err == _EPERM:
+        raise ValueError(B.MSG_RAISE_MAX)
+    os_error(err)
+
+
+def getrlimit(resource: Any = _NO, /, *extra: Any, **kwargs: Any) -> Tuple[int, int]:
+    """Return the (soft, hard) limits of ``resource`` as a tuple of ints."""
+    if kwargs:
+        raise TypeError(B.no_keywords("getrlimit"))
+    if extra or resource is _NO:
+        raise TypeError(B.exactly_one("getrlimit", len(extra) + (resource is not _NO)))
+    if type(resource) is not int or not 0 <= resource < _NLIMITS:
+        resource = _resource(resource)
+    try:
+        buf = _take_rl()
+    except IndexError:
+        buf = _new_rl()
+    if _c_getrlimit(resource, buf):
+        _give_rl(buf)
+        os_error(_get_errno())
+    value = _unpack_rl(buf)
+    _give_rl(buf)
+    return value
+
+
+def setrlimit(resource: Any = _NO, limits: Any = _NO, /, *extra: Any, **kwargs: Any) -> None:
+    """Set the (soft, hard) limits of ``resource``; ValueError if not allowed."""
+    if kwargs:
+        raise TypeError(B.no_keywords("setrlimit"))
+    if extra or limits is _NO:
+        raise TypeError(B.setrlimit_arity(len(extra) + (resource is not _NO) + (limits is not _NO)))
+    if type(resource) is not int or not 0 <= resource < _NLIMITS:
+        resource = _resource(resource)
+    if _audit is not None:
+        _audit("resource.setrlimit", resource, limits)
+    cur, mx = _limits(limits)
+    try:
+        buf = _take_rl()
+    except IndexError:
+        buf = _new_rl()
+    _pack_rl(buf, 0, cur, mx)
+    if _c_setrlimit(resource, buf):
+        _give_rl(buf)
+        _setrlimit_failed(_get_errno())
+    _give_rl(buf)
+
+
+def prlimit(pid: Any = _NO, resource: Any = _NO, limits: Any = _NO, /, *extra: Any, **kwargs: Any) -> Tuple[int, int]:
+    """Return the limits of ``resource`` for process ``pid`` (0: this one); set them to ``limits``
+    if given, returning the previous ones."""
+    if kwargs:
+        raise TypeError(B.prlimit_keywords())
+    given = len(extra) + (pid is not _NO) + (resource is not _NO) + (limits is not _NO)
+    if not 2 <= given <= 3:
+        raise TypeError(B.prlimit_arity(given))
+    if type(pid) is not int or not _INT_MIN <= pid <= _INT_MAX:
+        pid = convert_pid(pid)
+    if type(resource) is not int or not 0 <= resource < _NLIMITS:
+        resource = _resource(resource)
+    if _audit is not None:
+        _audit("resource.prlimit", pid, resource, None if limits is _NO else limits)
+    old = _new_rl()
+    if limits is _NO or (limits is None and B.PRLIMIT_NONE_READS):
+        new = _NULL
+    else:
+        new = _new_rl()
+        cur, mx = _limits(limits)
+        _pack_rl(new, 0, cur, mx)
+    assert _c_prlimit is not None
+    if _c_prlimit(pid, resource, new, old):
+        err = _get_errno()
+        if err == _EINVAL:
+            raise ValueError(B.MSG_CUR_EXCEEDS_MAX)
+        os_error(err)
+    return _unpack_rl(old)
+
+
+def getrusage(who: Any = _NO, /, *extra: Any, **kwargs: Any) -> Any:
+    """Return a struct_rusage describing the resources used by ``who`` (RUSAGE_SELF, ...)."""
+    if kwargs:
+        raise TypeError(B.no_keywords("getrusage"))
+    if extra or who is _NO:
+        raise TypeError(B.exactly_one("getrusage", len(extra) + (who is not _NO)))
+    if type(who) is not int or not _INT_MIN <= who <= _INT_MAX:
+        who = c_int(who)
+    try:
+        buf = _take_ru()
+    except IndexError:
+        buf = _new_ru()
+    if _c_getrusage(who, buf):
+        _give_ru(buf)
+        err = _get_errno()
+        if err == _EINVAL:
+            raise ValueError(B.MSG_INVALID_WHO)
+        os_error(err)
+    v = _unpack_ru(buf)
+    _give_ru(buf)
+    return _make_rusage(struct_rusage, (v[0] + v[1] * 0.000001, v[2] + v[3] * 0.000001) + v[4:])
+
+
+def getpagesize(*args: Any, **kwargs: Any) -> int:
+    """Return the number of bytes in a system page."""
+    if kwargs:
+        raise TypeError(B.no_keywords("getpagesize"))
+    if args:
+        raise TypeError(B.no_arguments("getpagesize", len(args)))
+    return _native.getpagesize()
+
+
+# What inspect.signature (and so stubtest and IDEs) report: CPython's signatures, without the
+# cost of importing inspect. Each carrier calls the real function, so unwrapping is harmless.
+def _sig_getrlimit(resource: int, /) -> Tuple[int, int]:
+    return getrlimit(resource)
+
+
+def _sig_setrlimit(resource: int, limits: Tuple[int, int], /) -> None:
+    return setrlimit(resource, limits)
+
+
+def _sig_prlimit(pid: int, resource: int, limits: Optional[Tuple[int, int]] = None, /) -> Tuple[int, int]:
+    return prlimit(pid, resource) if limits is None else prlimit(pid, resource, limits)
+
+
+def _sig_getrusage(who: int, /) -> Any:
+    return getrusage(who)
+
+
+def _sig_getpagesize() -> int:
+    return getpagesize()
+
+
+for _public, _carrier in (
+    (getrlimit, _sig_getrlimit),
+    (setrlimit, _sig_setrlimit),
+    (prlimit, _sig_prlimit),
+    (getrusage, _sig_getrusage),
+    (getpagesize, _sig_getpagesize),
+):
+    _public.__wrapped__ = _carrier  # type: ignore[attr-defined]
+    _public.__module__ = PUBLIC_MODULE
+    _carrier.__module__ = PUBLIC_MODULE
+    _carrier.__qualname__ = _carrier.__name__ = _public.__name__
+
+HAS_PRLIMIT = (
+    _c_prlimit is not None and sys.version_info[:2] >= since(python_names()["functions"]["prlimit"]["since"])
+)
+
+
+def _signed(value: int) -> int:
+    """An rlim_t bit pattern read back as CPython up to 3.14.0 reads it (signed)."""
+    bits = 8 * TARGET.rlimit.rlim_size
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def constants() -> Dict[str, int]:
+    """The RLIMIT_*, RUSAGE_* and RLIM_* names CPython of this version has on this platform."""
+    version = sys.version_info[:2]
+    names = python_names()
+    exported = {
+        name: TARGET.constants[name]
+        for name, info in names["constants"].items()
+        if name in TARGET.constants and version >= since(info["since"])
+    }
+    specials = {"RLIM_INFINITY": TARGET.rlimit.infinity, "RLIM_SAVED_CUR": TARGET.rlimit.saved_cur, "RLIM_SAVED_MAX": TARGET.rlimit.saved_max}
+    for name, info in names["limit_values"].items():
+        value = specials[name]
+        if value is not None and version >= since(info["since"]):
+            exported[name] = _signed(value)
+    return exported

@@ -1,0 +1,103 @@
+"""What CPython's resource module does differently from one Python version to the next.
+
+The reference behaves like CPython of the version it runs on (PyPy 3.9 gets CPython 3.9's
+behaviour). Every version switch and every message text lives here; the facts were measured on
+CPython 3.8.18, 3.9.18, 3.10.13, 3.11.7, 3.12.1 and 3.13.0 (see tests/test_reference_differential.py).
+Platform facts (C layouts, constants) are not here: they come from rckit.platforms.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+
+V = sys.version_info[:2]
+
+#: 3.9+ prefix argument-count errors with the module name ("resource.getrlimit()").
+QUALIFIED_NAMES = V >= (3, 9)
+#: 3.8 and 3.9 convert with __int__ as a fallback (DeprecationWarning); 3.10+ use __index__ only.
+INT_FALLBACK = V < (3, 10)
+#: 3.12 made prlimit's limits argument optional with None meaning "read only".
+PRLIMIT_NONE_READS = V >= (3, 12)
+#: 3.12.3 and 3.13 convert pid as a C int ("Python int too large to convert to C int").
+PID_IS_C_INT = V >= (3, 12)
+#: 3.8 added sys.audit and the resource.setrlimit / resource.prlimit events.
+AUDIT = V >= (3, 8)
+#: struct sequences: __match_args__ from 3.10, __replace__ and the strict dict argument from 3.13.
+MATCH_ARGS = V >= (3, 10)
+REPLACE = V >= (3, 13)
+STRICT_STRUCT_DICT = V >= (3, 13)
+NO_DICT_SUFFIX = " and no __dict__ for setting new attributes" if V >= (3, 13) else ""
+
+LONG_BITS = struct.calcsize("l") * 8
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+LONG_MIN, LONG_MAX = -(2 ** (LONG_BITS - 1)), 2 ** (LONG_BITS - 1) - 1
+
+MSG_INVALID_RESOURCE = "invalid resource specified"
+MSG_INVALID_WHO = "invalid who parameter"
+MSG_LIMITS_SHAPE = "expected a tuple of 2 integers"
+MSG_CUR_EXCEEDS_MAX = "current limit exceeds maximum limit"
+MSG_RAISE_MAX = "not allowed to raise maximum limit"
+MSG_C_INT_OVERFLOW = "Python int too large to convert to C int"
+MSG_C_LONG_OVERFLOW = "Python int too large to convert to C long"
+#: A limit value is a C long where rlim_t fits one (LP64), else a long long (32-bit builds with
+#: large-file support), whose overflow message is different.
+MSG_LIMIT_OVERFLOW = MSG_C_LONG_OVERFLOW if LONG_BITS >= 64 else "int too big to convert"
+
+
+def func_name(name: str) -> str:
+    """The name CPython puts in front of an argument-count error for ``name``."""
+    return "resource.%s()" % name if QUALIFIED_NAMES else "%s()" % name
+
+
+def no_keywords(name: str) -> str:
+    """The message for keyword arguments passed to a function that takes none."""
+    return "%s takes no keyword arguments" % func_name(name)
+
+
+def exactly_one(name: str, given: int) -> str:
+    """The message for a one-argument function called with ``given`` arguments."""
+    return "%s takes exactly one argument (%d given)" % (func_name(name), given)
+
+
+def no_arguments(name: str, given: int) -> str:
+    """The message for getpagesize() called with arguments."""
+    return "%s takes no arguments (%d given)" % (func_name(name), given)
+
+
+def setrlimit_arity(given: int) -> str:
+    """The message for setrlimit called with the wrong number of arguments."""
+    return "setrlimit expected 2 arguments, got %d" % given
+
+
+def prlimit_keywords() -> str:
+    """The message for keyword arguments passed to prlimit (qualified only from 3.12)."""
+    return "resource.prlimit() takes no keyword arguments" if V >= (3, 12) else "prlimit() takes no keyword arguments"
+
+
+def prlimit_arity(given: int) -> str:
+    """The message for prlimit called with other than two or three arguments."""
+    if V < (3, 12):
+        return "resource.prlimit requires 2 to 3 arguments"
+    if given < 2:
+        return "prlimit expected at least 2 arguments, got %d" % given
+    return "prlimit expected at most 3 arguments, got %d" % given
+
+
+def not_an_integer(obj: object) -> str:
+    """The TypeError message for an object the integer conversion cannot use."""
+    if INT_FALLBACK:
+        return "an integer is required (got type %s)" % type(obj).__name__
+    return "'%s' object cannot be interpreted as an integer" % type(obj).__name__
+
+
+def int_deprecation(obj: object) -> str:
+    """The DeprecationWarning of 3.8 and 3.9 when __int__ stands in for __index__."""
+    return (
+        "an integer is required (got type %s).  Implicit conversion to integers using __int__ "
+        "is deprecated, and may be removed in a future version of Python." % type(obj).__name__
+    )
+
+
+#: 3.8 and 3.9 reject a float for an int parameter with their own message before any conversion.
+FLOAT_FOR_INT_PARAM = "integer argument expected, got float"

@@ -1,0 +1,92 @@
+"""Argument conversion as CPython's C layer does it, for the inputs the fast paths do not take.
+
+Each function raises exactly the exception (type and message) that CPython of the running version
+raises for the same input; see :mod:`rckit.reference._behaviour` for the version switches.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import warnings
+from typing import NoReturn, Tuple
+
+from rckit.reference import _behaviour as B
+
+__all__ = [
+    "c_int",
+    "limit_value",
+    "limits_pair",
+    "os_error",
+    "pid",
+    "to_int",
+]
+
+# Warnings point at the caller of the public function: this module -> _api function -> caller.
+_STACKLEVEL = 4
+
+
+def to_int(obj: object) -> int:
+    """Convert like CPython's C API: __index__, plus (3.8, 3.9) __int__ with a DeprecationWarning."""
+    if isinstance(obj, int):
+        return operator.index(obj)  # an int subclass's value, never its __int__ or __index__
+    kind = type(obj)
+    if hasattr(kind, "__index__"):
+        return operator.index(obj)
+    if B.INT_FALLBACK and hasattr(kind, "__int__"):
+        warnings.warn(B.int_deprecation(obj), DeprecationWarning, stacklevel=_STACKLEVEL)
+        return int(obj)  # type: ignore[call-overload]
+    raise TypeError(B.not_an_integer(obj))
+
+
+def _reject_float(obj: object) -> None:
+    if B.INT_FALLBACK and isinstance(obj, float):
+        raise TypeError(B.FLOAT_FOR_INT_PARAM)
+
+
+def c_int(obj: object) -> int:
+    """A parameter CPython declares as C ``int`` (resource, who)."""
+    _reject_float(obj)
+    value = to_int(obj)
+    if not B.INT_MIN <= value <= B.INT_MAX:
+        raise OverflowError(B.MSG_C_INT_OVERFLOW)
+    return value
+
+
+def pid(obj: object) -> int:
+    """prlimit's ``pid`` (a C ``pid_t``), converted as the running version converts it."""
+    _reject_float(obj)
+    value = to_int(obj)
+    if B.PID_IS_C_INT:
+        if not B.INT_MIN <= value <= B.INT_MAX:
+            raise OverflowError(B.MSG_C_INT_OVERFLOW)
+        return value
+    if not B.LONG_MIN <= value <= B.LONG_MAX:
+        raise OverflowError(B.MSG_C_LONG_OVERFLOW)
+    if value > B.INT_MAX:
+        raise OverflowError("signed integer is greater than maximum")
+    if value < B.INT_MIN:
+        raise OverflowError("signed integer is less than minimum")
+    return value
+
+
+def limit_value(obj: object, rlim_mask: int, infinity: int) -> int:
+    """One soft or hard value: a signed 64-bit C integer, stored as rlim_t and masked with
+    RLIM_INFINITY as CPython (up to 3.14.0) does, so -1 means unlimited on every platform."""
+    value = to_int(obj)
+    if not -(2**63) <= value < 2**63:
+        raise OverflowError(B.MSG_LIMIT_OVERFLOW)
+    return value & rlim_mask & infinity
+
+
+def limits_pair(limits: object) -> Tuple[object, object]:
+    """The (soft, hard) objects of ``limits``: any iterable of exactly two items."""
+    items = tuple(limits)  # type: ignore[call-overload]
+    if len(items) != 2:
+        raise ValueError(B.MSG_LIMITS_SHAPE)
+    return items[0], items[1]
+
+
+def os_error(errno: int) -> NoReturn:
+    """Raise the OSError subclass CPython raises for ``errno`` (PermissionError, ...)."""
+    raise OSError(errno, os.strerror(errno))

@@ -1,0 +1,99 @@
+"""The native layer: pick a backend for this interpreter and describe C structs as struct formats.
+
+A backend (``_ffi_ctypes`` on CPython, ``_ffi_cffi`` on PyPy) returns a :class:`Binding`: the raw C
+entry points named by the platform entry, buffer factories, and decoders. Callers pass buffers from
+the factories; a call returns the C int result, and ``get_errno`` gives the errno it left.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from typing import Any, Callable, List, NamedTuple, Optional, Tuple
+
+from rckit.platforms import Field, Struct, Target
+
+__all__ = ["Binding", "load", "rlimit_codecs", "rusage_decoder"]
+
+_SIGNED = {1: "b", 2: "h", 4: "i", 8: "q"}
+
+
+class Binding(NamedTuple):
+    """What the public functions need from the C library, whatever the backend."""
+
+    backend: str
+    getrlimit: Callable[[int, Any], int]
+    setrlimit: Callable[[int, Any], int]
+    prlimit: Optional[Callable[[int, int, Any, Any], int]]
+    getrusage: Callable[[int, Any], int]
+    getpagesize: Callable[[], int]
+    get_errno: Callable[[], int]
+    new_rlimit: Callable[[], Any]
+    pack_rlimit: Callable[[Any, int, int, int], None]  # (buffer, offset, soft, hard)
+    unpack_rlimit: Callable[[Any], Tuple[int, int]]
+    new_rusage: Callable[[], Any]
+    unpack_rusage: Callable[[Any], Tuple[Any, ...]]
+    null: Any
+
+
+def _format(byteorder: str, size: int, parts: List[Tuple[Field, str]]) -> str:
+    """A struct format reading ``parts`` (field, code) at their offsets from a ``size``-byte struct."""
+    fmt = ["<" if byteorder == "little" else ">"]
+    position = 0
+    for field, code in parts:
+        if field.offset < position:
+            raise ValueError("fields overlap or are out of order at offset %d" % field.offset)
+        if field.offset > position:
+            fmt.append("%dx" % (field.offset - position))
+        fmt.append(code)
+        position = field.offset + field.size
+    return "".join(fmt)
+
+
+def rlimit_codecs(target: Target) -> Tuple[struct.Struct, struct.Struct]:
+    """(pack, unpack) for struct rlimit: pack takes unsigned rlim_t values, unpack reads them as
+    signed integers of the same width, which is how CPython up to 3.14.0 reports limits."""
+    layout = target.rlimit.layout
+    cur, mx = layout.fields["rlim_cur"], layout.fields["rlim_max"]
+    signed = _SIGNED[target.rlimit.rlim_size]
+    unpack = _format(target.byteorder, layout.size, [(cur, signed), (mx, signed)])
+    pack = _format(target.byteorder, layout.size, [(cur, signed.upper()), (mx, signed.upper())])
+    return struct.Struct(pack), struct.Struct(unpack)
+
+
+RUSAGE_FIELDS = (
+    "ru_utime", "ru_stime", "ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt",
+    "ru_majflt", "ru_nswap", "ru_inblock", "ru_oublock", "ru_msgsnd", "ru_msgrcv",
+    "ru_nsignals", "ru_nvcsw", "ru_nivcsw",
+)  # fmt: skip
+
+
+def rusage_decoder(layout: Struct, byteorder: str) -> struct.Struct:
+    """A struct reading (utime.sec, utime.usec, stime.sec, stime.usec, then the 14 counters)."""
+    timeval = layout.timeval
+    if timeval is None:
+        raise ValueError("layout %s has no timeval" % layout.name)
+    parts: List[Tuple[Field, str]] = []
+    for name in RUSAGE_FIELDS[:2]:
+        base = layout.fields[name].offset
+        for member in ("tv_sec", "tv_usec"):
+            inner = timeval.fields[member]
+            parts.append((Field(base + inner.offset, inner.size), _SIGNED[inner.size]))
+    for name in RUSAGE_FIELDS[2:]:
+        field = layout.fields[name]
+        parts.append((field, _SIGNED[field.size]))
+    return struct.Struct(_format(byteorder, layout.size, parts))
+
+
+def load(target: Target) -> Binding:
+    """The fastest backend that works here: cffi's ABI mode on PyPy, ctypes elsewhere."""
+    if sys.implementation.name == "pypy":
+        try:
+            from rckit.reference import _ffi_cffi
+        except ImportError:
+            pass
+        else:
+            return _ffi_cffi.load(target)
+    from rckit.reference import _ffi_ctypes
+
+    return _ffi_ctypes.load(target)
