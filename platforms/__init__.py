@@ -96,6 +96,7 @@ class Target(NamedTuple):
     rusage: Tuple[RusageABI, ...]
     maxrss_unit: int
     verified: Tuple[str, ...]
+    toolchain: Dict[str, str]
 
 
 class Identity(NamedTuple):
@@ -188,6 +189,7 @@ def _target(raw: Dict[str, Any], sets: Dict[str, Any], layouts: Dict[str, Any]) 
         rusage=rusage,
         maxrss_unit=int(raw["ru_maxrss_unit"][0]),
         verified=tuple(raw.get("verified", ())),
+        toolchain=dict(raw.get("toolchain", {})),
     )
 
 
@@ -230,17 +232,13 @@ def _libc() -> str:
             return "glibc"
     except (AttributeError, ValueError, OSError):
         pass
-    multiarch = str(sysconfig.get_config_var("MULTIARCH") or "")
-    if "musl" in multiarch or any(name.startswith("ld-musl-") for name in _listdir("/lib")):
-        return "musl"
-    return "unknown"
-
-
-def _listdir(path: str) -> List[str]:
+    # The C library this process mapped (a glibc system may have musl installed beside it).
     try:
-        return os.listdir(path)
+        with open("/proc/self/maps") as handle:
+            maps = handle.read()
     except OSError:
-        return []
+        maps = str(sysconfig.get_config_var("MULTIARCH") or "")
+    return "musl" if "musl" in maps else "unknown"
 
 
 def host_identity() -> Identity:

@@ -1,0 +1,928 @@
+# -*- coding: utf-8 -*-
+"""The candidate agent: runs inside the candidate's interpreter and does what the harness asks.
+
+Standard library only; runs on CPython 2.7 and 3.x and on PyPy. Protocol (docs/protocol.md,
+schemas in conformance/schemas/): one JSON object per line on stdin, exactly one reply per request
+on stdout. A request is {"id": N, "op": NAME, "to": PID?, ...}; a reply is {"id": N, "ok": RESULT}
+or {"id": N, "error": {...}}; when a forked child session ends, its parent answers the request in
+flight with {"id": null, "ended": {...}}.
+
+    python agent.py --module resource [--path DIR]...
+    python agent.py --module resource --report-limits 3,7    (exec target: print limits, exit)
+
+The harness imports this file too (the in-process candidate), through :class:`Worker`.
+"""
+
+from __future__ import print_function
+
+import errno as errno_module
+import json
+import os
+import select
+import signal
+import struct
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import warnings
+
+PROTOCOL_VERSION = 1
+RUSAGE_FIELDS = (
+    "ru_utime", "ru_stime", "ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt",
+    "ru_majflt", "ru_nswap", "ru_inblock", "ru_oublock", "ru_msgsnd", "ru_msgrcv",
+    "ru_nsignals", "ru_nvcsw", "ru_nivcsw",
+)
+PY2 = sys.version_info[0] == 2
+if PY2:  # pragma: no cover - exercised under CPython 2.7 only
+    string_types = (str, unicode)  # noqa: F821
+    integer_types = (int, long)  # noqa: F821
+else:
+    string_types = (str,)
+    integer_types = (int,)
+
+
+# --- values: the tagged JSON encoding shared with the harness -------------------------------
+
+
+class IndexOnly(object):
+    """An argument that is an integer only through __index__."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __index__(self):
+        return self.value
+
+    def __repr__(self):
+        return "IndexOnly(%r)" % self.value
+
+
+class IntOnly(object):
+    """An argument that is an integer only through __int__ (no __index__)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __int__(self):
+        return self.value
+
+    def __repr__(self):
+        return "IntOnly(%r)" % self.value
+
+
+class IntSubclass(int):
+    """An int subclass whose __index__ and __int__ lie; CPython uses the int value."""
+
+    def __index__(self):
+        return 99
+
+    def __int__(self):
+        return 99
+
+
+class Exploding(object):
+    """An iterable or index whose conversion raises RuntimeError("exploding argument")."""
+
+    def __init__(self, where):
+        self.where = where
+
+    def __iter__(self):
+        raise RuntimeError("exploding argument")
+
+    def __index__(self):
+        raise RuntimeError("exploding argument")
+
+
+def decode(obj, module):
+    """Turn a tagged JSON value into the Python object it describes (arguments)."""
+    tag = obj["t"]
+    value = obj.get("v")
+    if tag == "int":
+        return int(value)
+    if tag == "bool":
+        return bool(value)
+    if tag == "float":
+        return float.fromhex(value)
+    if tag == "str":
+        return value if not PY2 else value.encode("utf-8") if isinstance(value, unicode) else value  # noqa: F821
+    if tag == "bytes":
+        return bytes(bytearray.fromhex(value))
+    if tag == "none":
+        return None
+    if tag == "tuple":
+        return tuple(decode(item, module) for item in value)
+    if tag == "list":
+        return [decode(item, module) for item in value]
+    if tag == "iter":
+        return iter([decode(item, module) for item in value])
+    if tag == "dict":
+        return dict((decode(k, module), decode(v, module)) for k, v in value)
+    if tag == "index":
+        return IndexOnly(int(value))
+    if tag == "intlike":
+        return IntOnly(int(value))
+    if tag == "intsub":
+        return IntSubclass(int(value))
+    if tag == "attr":
+        return getattr(module, obj["name"])
+    if tag == "object":
+        return object()
+    if tag == "exploding":
+        return Exploding(obj.get("where", "iter"))
+    raise ValueError("unknown tag %r" % (tag,))
+
+
+def type_name(kind):
+    """'module.qualname' of a type, as the harness reports it."""
+    qualname = getattr(kind, "__qualname__", kind.__name__)
+    return "%s.%s" % (kind.__module__, qualname)
+
+
+def encode(value, depth=0):
+    """Describe a Python value as tagged JSON (results)."""
+    if depth > 6:
+        return {"t": "object", "type": type_name(type(value)), "repr": "..."}
+    if value is None:
+        return {"t": "none"}
+    if isinstance(value, bool):
+        return {"t": "bool", "v": value}
+    if isinstance(value, integer_types) and type(value) in integer_types:
+        return {"t": "int", "v": int(value)}
+    if type(value) is float:
+        return {"t": "float", "v": value.hex()}
+    if type(value) in string_types:
+        return {"t": "str", "v": value if not PY2 else value.decode("utf-8", "replace") if isinstance(value, str) else value}
+    if type(value) is bytes and not PY2:
+        return {"t": "bytes", "v": value.hex()}
+    if type(value) is tuple:
+        return {"t": "tuple", "v": [encode(item, depth + 1) for item in value]}
+    if type(value) is list:
+        return {"t": "list", "v": [encode(item, depth + 1) for item in value]}
+    described = {"t": "object", "type": type_name(type(value)), "repr": safe_repr(value)}
+    if isinstance(value, tuple):
+        described["items"] = [encode(item, depth + 1) for item in value]
+    fields = {}
+    for name in RUSAGE_FIELDS:
+        try:
+            fields[name] = encode(getattr(value, name), depth + 1)
+        except Exception:
+            pass
+    if fields:
+        described["fields"] = fields
+    if isinstance(value, BaseException):
+        described["exception"] = describe_exception(value, None)
+    return described
+
+
+def safe_repr(value):
+    try:
+        text = repr(value)
+    except Exception as exc:  # a broken __repr__ is a finding, not a crash
+        text = "<repr raised %s>" % type(exc).__name__
+    return text[:400]
+
+
+def describe_exception(exc, module):
+    """type, mro, message and errno of an exception."""
+    error_class = getattr(module, "error", None) if module is not None else None
+    return {
+        "type": type(exc).__name__,
+        "qualname": type_name(type(exc)),
+        "mro": [kind.__name__ for kind in type(exc).__mro__],
+        "message": safe_str(exc),
+        "errno": getattr(exc, "errno", None) if isinstance(exc, EnvironmentError) else None,
+        "is_module_error": bool(isinstance(error_class, type) and isinstance(exc, error_class)),
+    }
+
+
+def safe_str(exc):
+    try:
+        return str(exc)
+    except Exception:
+        return "<str raised>"
+
+
+# --- capturing warnings and audit events around a call -------------------------------------
+
+
+class AuditLog(object):
+    """Collects resource.* audit events while a call runs (Python 3.8+; no-op before)."""
+
+    installed = False
+    active = None
+
+    @classmethod
+    def install(cls):
+        if cls.installed or not hasattr(sys, "addaudithook"):
+            return
+        cls.installed = True
+
+        def hook(event, args):
+            log = cls.active
+            if log is not None and event.startswith("resource."):
+                log.append([event, encode(tuple(args))])
+
+        sys.addaudithook(hook)
+
+
+def perform_call(function, args, kwargs, module):
+    """Call and describe the outcome: return value or exception, warnings, audit events."""
+    AuditLog.install()
+    audit = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        AuditLog.active = audit
+        try:
+            value = function(*args, **kwargs)
+        except Exception as exc:
+            outcome = {"outcome": "raise", "exception": describe_exception(exc, module)}
+        else:
+            outcome = {"outcome": "return", "value": encode(value)}
+        finally:
+            AuditLog.active = None
+    outcome["warnings"] = [[w.category.__name__, safe_str(w.message)] for w in caught]
+    outcome["audit"] = audit
+    return outcome
+
+
+# --- facts about the process -----------------------------------------------------------------
+
+
+def proc_status():
+    """/proc/self/status as a dict of strings (Linux), or {}."""
+    result = {}
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                key, _, rest = line.partition(":")
+                result[key] = rest.strip()
+    except (IOError, OSError):
+        pass
+    return result
+
+
+def libc_name():
+    if not sys.platform.startswith("linux"):
+        return "system"
+    # The C library this very process mapped; a glibc system may also have musl installed.
+    maps = read_text("/proc/self/maps")
+    if maps is not None:
+        if "musl" in maps:
+            return "musl"
+        return "glibc" if "libc.so.6" in maps or "libc-2." in maps else "unknown"
+    # No /proc (a bare chroot): glibc installs libc.so.6, musl only its ld-musl loader.
+    for directory in ("/lib", "/lib64", "/usr/lib", "/lib/" + multiarch(), "/usr/lib/" + multiarch()):
+        if os.path.exists(os.path.join(directory, "libc.so.6")):
+            return "glibc"
+    return "musl" if any(n.startswith("ld-musl-") for n in safe_listdir("/lib")) else "unknown"
+
+
+def safe_listdir(path):
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def stdlib_resource():
+    """The interpreter's own resource module for the agent's bookkeeping (not the candidate)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return resource
+
+
+def can_raise_hard_limit(lib):
+    """Probe in a throwaway child: lower a hard limit, then try to raise it again."""
+    if lib is None:
+        return None
+    pid = os.fork()
+    if pid == 0:
+        code = 2
+        try:
+            core, infinity = lib.RLIMIT_CORE, lib.RLIM_INFINITY
+            soft, hard = lib.getrlimit(core)
+            # A finite hard limit at most 1000, a soft limit under it, then one step up.
+            hard = 1000 if hard == infinity or hard > 1000 else hard
+            soft = hard if soft == infinity or soft > hard else soft
+            lib.setrlimit(core, (soft, hard))
+            try:
+                lib.setrlimit(core, (soft, hard + 1))
+                code = 0
+            except (ValueError, OSError):
+                code = 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 2
+    return {0: True, 1: False}.get(code)
+
+
+def describe_process(module):
+    status = proc_status()
+    cap = status.get("CapEff")
+    return {
+        "pid": os.getpid(),
+        "uid": os.getuid(),
+        "euid": os.geteuid(),
+        "privileged": can_raise_hard_limit(stdlib_resource() or module),
+        "cap_sys_resource": bool(int(cap, 16) & (1 << 24)) if cap else None,
+    }
+
+
+def module_constants(module):
+    """The module's RLIMIT_*, RUSAGE_* and RLIM_* integers."""
+    found = {}
+    for name in dir(module) if module is not None else ():
+        value = getattr(module, name, None)
+        if name.startswith(("RLIMIT_", "RUSAGE_", "RLIM_")) and isinstance(value, integer_types) and not isinstance(value, bool):
+            found[name] = int(value)
+    return found
+
+
+def multiarch():
+    try:
+        import sysconfig
+
+        return sysconfig.get_config_var("MULTIARCH") or ""
+    except Exception:
+        return ""
+
+
+def describe(module_name, module, import_error):
+    names = sorted(name for name in dir(module) if not name.startswith("_")) if module else []
+    implementation = getattr(sys, "implementation", None)
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "python": {
+            "implementation": implementation.name if implementation else "cpython",
+            "version": "%d.%d.%d" % sys.version_info[:3],
+            "version_info": list(sys.version_info[:3]) + [sys.version_info[3], sys.version_info[4]],
+            "executable": sys.executable,
+            "full": sys.version.split("\n")[0],
+        },
+        "platform": {
+            "sys_platform": sys.platform,
+            "machine": os.uname()[4],
+            "pointer_bits": struct.calcsize("P") * 8,
+            "byteorder": sys.byteorder,
+            "libc": libc_name(),
+            "multiarch": multiarch(),
+            "core_pattern": read_text("/proc/sys/kernel/core_pattern"),
+            "nr_open": read_int("/proc/sys/fs/nr_open"),
+            "pid_max": read_int("/proc/sys/kernel/pid_max"),
+            "page_size": os.sysconf("SC_PAGESIZE"),
+            "mmap_page_size": mmap_page_size(),
+        },
+        "module": {
+            "name": module_name,
+            "file": getattr(module, "__file__", None),
+            "import_error": import_error,
+            "names": names,
+            "constants": module_constants(module),
+        },
+        "process": describe_process(module),
+        "features": {"ctypes": has_module("ctypes"), "threads": True, "waitid": hasattr(os, "waitid")},
+    }
+
+
+def mmap_page_size():
+    try:
+        import mmap
+
+        return mmap.PAGESIZE
+    except ImportError:
+        return None
+
+
+def has_module(name):
+    try:
+        __import__(name)
+        return True
+    except ImportError:
+        return False
+
+
+def read_text(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except (IOError, OSError):
+        return None
+
+
+def read_int(path):
+    text = read_text(path)
+    return int(text) if text and text.lstrip("-").isdigit() else None
+
+
+# --- actions: the experiments the effect and usage rules need ------------------------------
+
+
+def act_open_until_failure(params, worker):
+    """Open /dev/null until open fails or `cap` descriptors are open; report fds and errno."""
+    fds, failure = [], None
+    try:
+        while len(fds) < params.get("cap", 100000):
+            try:
+                fds.append(os.open(os.devnull, os.O_RDONLY))
+            except OSError as exc:
+                failure = exc.errno
+                break
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return {"fds": fds, "errno": failure}
+
+
+def act_open_fds(params, worker):
+    """The descriptor numbers open in this process."""
+    found = []
+    for fd in range(params.get("below", 1024)):
+        try:
+            os.fstat(fd)
+            found.append(fd)
+        except OSError:
+            pass
+    return {"fds": found}
+
+
+def process_cpu_seconds():
+    times = os.times()
+    return times[0] + times[1]
+
+
+def act_spin(params, worker):
+    """Burn CPU for up to `seconds` of CPU time, or until SIGXCPU arrives (with `handler`)."""
+    received = []
+    if params.get("handler"):
+        signal.signal(signal.SIGXCPU, lambda signum, frame: received.append(signum))
+    start = process_cpu_seconds()
+    deadline = time.time() + params.get("wall_timeout", 30)
+    while not received and process_cpu_seconds() - start < params["seconds"] and time.time() < deadline:
+        sum(range(2000))
+    return {"signal_received": bool(received), "cpu": process_cpu_seconds() - start}
+
+
+def act_write_file(params, worker):
+    """Write `size` bytes to a new file (in a thread with `thread`); report written and errno."""
+    if params.get("sigxfsz") == "default":
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    elif params.get("sigxfsz") == "ignore":
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    result = {}
+
+    def write():
+        fd, path = tempfile.mkstemp(dir=params.get("dir"))
+        written, failure = 0, None
+        try:
+            block = b"x" * 4096
+            while written < params["size"]:
+                try:
+                    count = os.write(fd, block[: min(4096, params["size"] - written)])
+                except OSError as exc:
+                    failure = exc.errno
+                    break
+                written += count
+        finally:
+            os.close(fd)
+            os.unlink(path)
+        result.update(written=written, errno=failure)
+
+    if params.get("thread"):
+        runner = threading.Thread(target=write)
+        runner.start()
+        runner.join()
+    else:
+        write()
+    return result
+
+
+def act_allocate(params, worker):
+    """Allocate (and touch) `bytes`; report whether MemoryError was raised."""
+    try:
+        block = bytearray(params["bytes"])
+        if params.get("touch"):
+            for offset in range(0, len(block), 4096):
+                block[offset] = 1
+        del block
+        return {"memory_error": False}
+    except MemoryError:
+        return {"memory_error": True}
+
+
+def act_fork_probe(params, worker):
+    """Try to fork a child that exits at once; report errno of a failed fork."""
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        return {"forked": False, "errno": exc.errno}
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return {"forked": True, "errno": None}
+
+
+def act_drop_privileges(params, worker):
+    """Become an unprivileged user (root only): supplementary groups, gid, then uid."""
+    uid, gid = params.get("uid", 65534), params.get("gid", 65534)
+    if os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    return {"uid": os.getuid(), "euid": os.geteuid(), "privileged": can_raise_hard_limit(stdlib_resource() or worker.module)}
+
+
+def act_crash(params, worker):
+    """Change to `cwd` and die of SIGABRT with its default action (a core dump if allowed)."""
+    os.chdir(params["cwd"])
+    signal.signal(signal.SIGABRT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGABRT)
+    time.sleep(5)
+    return {"survived": True}
+
+
+def act_exec_report(params, worker):
+    """Replace this process by a fresh agent that prints the limits it sees and exits."""
+    wanted = ",".join(str(r) for r in params["resources"])
+    argv = [sys.executable, os.path.abspath(__file__), "--module", worker.module_name, "--report-limits", wanted, "--reply-id", str(params["_id"])]
+    for path in worker.paths:
+        argv += ["--path", path]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+
+
+def act_proc_status(params, worker):
+    """/proc/self/status (Linux), for VmHWM and friends."""
+    return proc_status()
+
+
+def act_touch_memory(params, worker):
+    """Allocate and touch `bytes`, keep them until the session ends (raises the peak RSS)."""
+    block = bytearray(params["bytes"])
+    for offset in range(0, len(block), 4096):
+        block[offset] = 1
+    worker.kept.append(block)
+    return {"kept": len(block)}
+
+
+def act_thread_usage(params, worker):
+    """getrusage(SELF) and getrusage(`who_thread`) before and after another thread burns CPU."""
+    module = worker.module
+    thread_who = params.get("who_thread")
+
+    def snapshot():
+        shot = {"self": encode(module.getrusage(module.RUSAGE_SELF))}
+        if thread_who is not None:
+            shot["thread"] = encode(module.getrusage(thread_who))
+        return shot
+
+    before = snapshot()
+    burner = threading.Thread(target=act_spin, args=({"seconds": params["seconds"]}, worker))
+    burner.start()
+    burner.join()
+    return {"before": before, "after": snapshot()}
+
+
+def act_child_usage(params, worker):
+    """getrusage(CHILDREN) before a child burns CPU, after it died but before it is waited for,
+    and after waitpid."""
+    module = worker.module
+    children = module.RUSAGE_CHILDREN
+    before = encode(module.getrusage(children))
+    pid = os.fork()
+    if pid == 0:
+        try:
+            act_spin({"seconds": params["seconds"]}, worker)
+        finally:
+            os._exit(0)
+    wait_for_exit_unreaped(pid)
+    unreaped = encode(module.getrusage(children))
+    os.waitpid(pid, 0)
+    after = encode(module.getrusage(children))
+    return {"before": before, "unreaped": unreaped, "after": after}
+
+
+def wait_for_exit_unreaped(pid):
+    """Wait until `pid` is a zombie without reaping it (waitid WNOWAIT, else /proc polling)."""
+    if hasattr(os, "waitid") and hasattr(os, "WNOWAIT"):
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        return
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        stat = read_text("/proc/%d/stat" % pid) or ""
+        if ") Z" in stat:
+            return
+        time.sleep(0.01)
+
+
+def act_spawn_sleeper(params, worker):
+    """Fork a child that only sleeps (a target for prlimit); it is killed when the session ends."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 0)
+            os.dup2(devnull, 1)
+            if params.get("uid") is not None and os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(params["uid"])
+                os.setuid(params["uid"])
+            time.sleep(params.get("seconds", 60))
+        finally:
+            os._exit(0)
+    worker.sleepers.append(pid)
+    return {"pid": pid}
+
+
+def act_proc_limits(params, worker):
+    """/proc/<pid>/limits in resource-number order: [name, soft, hard], None meaning unlimited."""
+    text = read_text("/proc/%s/limits" % params["pid"])
+    if text is None:
+        return {"available": False}
+    rows = []
+    for line in text.splitlines()[1:]:
+        name, rest = line[:26].strip(), line[26:].split()
+        rows.append([name] + [None if v == "unlimited" else int(v) for v in rest[:2]])
+    return {"available": True, "rows": rows}
+
+
+def act_concurrent_calls(params, worker):
+    """Run the given calls from several threads at once; count results that differ from the
+    single-threaded answer."""
+    module = worker.module
+    calls = [(getattr(module, fn), [decode(a, module) for a in args]) for fn, args in params["calls"]]
+    expected = [fn(*args) for fn, args in calls]
+    mismatches = []
+    start = threading.Event()
+
+    def run(offset):
+        start.wait()
+        for i in range(params["iterations"]):
+            index = (i + offset) % len(calls)
+            fn, args = calls[index]
+            got = fn(*args)
+            if params.get("compare", "value") == "value" and got != expected[index]:
+                mismatches.append([index, safe_repr(got), safe_repr(expected[index])])
+            elif params.get("compare") == "shape" and (len(got) != len(expected[index])):
+                mismatches.append([index, safe_repr(got), safe_repr(expected[index])])
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(params["threads"])]
+    for thread in threads:
+        thread.start()
+    start.set()
+    for thread in threads:
+        thread.join()
+    return {"mismatches": mismatches[:20], "count": len(mismatches)}
+
+
+def act_mlock(params, worker):
+    """mlock `bytes` of fresh memory through ctypes; report errno of a failure."""
+    try:
+        import ctypes
+        import ctypes.util
+    except ImportError:
+        return {"available": False}
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not hasattr(libc, "mlock"):
+        return {"available": False}
+    buf = ctypes.create_string_buffer(params["bytes"])
+    rc = libc.mlock(buf, ctypes.c_size_t(params["bytes"]))
+    err = ctypes.get_errno()
+    if rc == 0:
+        libc.munlock(buf, ctypes.c_size_t(params["bytes"]))
+    return {"available": True, "locked": rc == 0, "errno": None if rc == 0 else err}
+
+
+def act_inspect_result_type(params, worker):
+    """Structural facts about getrusage's result type: tuple-ness, counts, immutability, pickle."""
+    import copy
+    import pickle
+
+    module = worker.module
+    value = module.getrusage(module.RUSAGE_SELF)
+    kind = type(value)
+    facts = {
+        "type": type_name(kind),
+        "is_tuple": isinstance(value, tuple),
+        "len": len(value) if hasattr(value, "__len__") else None,
+        "n_fields": getattr(kind, "n_fields", None),
+        "n_sequence_fields": getattr(kind, "n_sequence_fields", None),
+        "n_unnamed_fields": getattr(kind, "n_unnamed_fields", None),
+        "repr_prefix": safe_repr(value).split("(")[0],
+    }
+    for label, attempt in (
+        ("setattr_field", lambda: setattr(value, "ru_utime", 1.0)),
+        ("setitem", lambda: value.__class__.__setitem__(value, 0, 1.0)),
+        ("delattr_field", lambda: delattr(value, "ru_maxrss")),
+    ):
+        try:
+            attempt()
+            facts[label] = None
+        except Exception as exc:
+            facts[label] = type(exc).__name__
+    facts["unchanged"] = encode(value)
+    try:
+        copied = pickle.loads(pickle.dumps(value, protocol=2))
+        facts["pickle_equal"] = copied == value
+        facts["pickle_same_type"] = type(copied) is kind
+    except Exception as exc:
+        facts["pickle_error"] = "%s: %s" % (type(exc).__name__, safe_str(exc))
+    try:
+        facts["copy_equal"] = copy.copy(value) == value
+    except Exception as exc:
+        facts["copy_error"] = type(exc).__name__
+    return facts
+
+
+def act_tuple_operations(params, worker):
+    """Use a getrusage result the ways a 16-tuple is used; report what worked."""
+    module = worker.module
+    value = module.getrusage(module.RUSAGE_SELF)
+    checks = {}
+    for label, check in (
+        ("len", lambda: len(value) == 16),
+        ("index", lambda: [value[i] for i in range(16)] == list(value)),
+        ("negative_index", lambda: value[-1] == value[15] and value[-16] == value[0]),
+        ("slice", lambda: tuple(value[2:5]) == (value[2], value[3], value[4])),
+        ("unpack", lambda: len(tuple(a for a in value)) == 16),
+        ("iterate", lambda: sum(1 for _ in value) == 16),
+        ("equal_to_tuple", lambda: value == tuple(value)),
+        ("fields_match_items", lambda: all(getattr(value, n) == value[i] for i, n in enumerate(RUSAGE_FIELDS))),
+    ):
+        try:
+            checks[label] = bool(check())
+        except Exception as exc:
+            checks[label] = "%s: %s" % (type(exc).__name__, safe_str(exc))
+    checks["exact_tuple"] = type(value) is tuple
+    return checks
+
+
+ACTIONS = dict((name[4:], fn) for name, fn in list(globals().items()) if name.startswith("act_"))
+
+
+# --- the request loop ------------------------------------------------------------------------
+
+
+class Worker(object):
+    """Executes requests against one candidate module. Used by the loop below and in-process."""
+
+    def __init__(self, module_name, paths=()):
+        self.module_name = module_name
+        self.paths = list(paths)
+        for path in reversed(self.paths):
+            if path not in sys.path:
+                sys.path.insert(0, path)
+        self.module = None
+        self.import_error = None
+        self.kept = []
+        self.sleepers = []
+        try:
+            self.module = __import__(module_name, fromlist=["_"])
+        except BaseException as exc:  # a candidate that cannot import is reported, not fatal
+            self.import_error = {"type": type(exc).__name__, "message": safe_str(exc), "traceback": traceback.format_exc()[-2000:]}
+
+    def handle(self, request):
+        """One request -> its result (raises for protocol errors)."""
+        op = request["op"]
+        if op == "describe":
+            return describe(self.module_name, self.module, self.import_error)
+        if self.module is None:
+            raise RuntimeError("the candidate module did not import: %s" % self.import_error)
+        if op == "call":
+            function = getattr(self.module, request["fn"], None)
+            if function is None:
+                return {"outcome": "missing"}
+            args = [decode(arg, self.module) for arg in request.get("args", [])]
+            kwargs = dict((name, decode(arg, self.module)) for name, arg in request.get("kwargs", {}).items())
+            return perform_call(function, args, kwargs, self.module)
+        if op == "attr":
+            if not hasattr(self.module, request["name"]):
+                return {"present": False}
+            value = getattr(self.module, request["name"])
+            return {"present": True, "value": encode(value), "callable": callable(value)}
+        if op == "error_class":
+            error = getattr(self.module, "error", None)
+            return {
+                "present": error is not None,
+                "is_class": isinstance(error, type),
+                "is_exception": isinstance(error, type) and issubclass(error, BaseException),
+                "is_oserror": error is OSError,
+                "mro": [kind.__name__ for kind in error.__mro__] if isinstance(error, type) else None,
+            }
+        if op == "act":
+            params = dict(request.get("params", {}))
+            params["_id"] = request.get("id")
+            return ACTIONS[request["action"]](params, self)
+        raise ValueError("unknown op %r" % (op,))
+
+    def end_session(self):
+        for pid in self.sleepers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+        self.sleepers = []
+
+
+class Channel(object):
+    """Line-oriented JSON over raw file descriptors (no buffering to confuse a fork)."""
+
+    def __init__(self, read_fd=0, write_fd=1):
+        self.read_fd, self.write_fd = read_fd, write_fd
+        self.pending = b""
+
+    def receive(self):
+        while b"\n" not in self.pending:
+            select.select([self.read_fd], [], [])
+            chunk = os.read(self.read_fd, 65536)
+            if not chunk:
+                return None
+            self.pending += chunk
+        line, _, self.pending = self.pending.partition(b"\n")
+        return json.loads(line.decode("utf-8"))
+
+    def send(self, message):
+        data = (json.dumps(message, sort_keys=True) + "\n").encode("utf-8")
+        while data:
+            written = os.write(self.write_fd, data)
+            data = data[written:]
+
+
+def wait_status(status):
+    """A waitpid status as JSON: exit code, or signal and core flag."""
+    if os.WIFSIGNALED(status):
+        return {"exit_code": None, "signal": os.WTERMSIG(status), "core_dumped": bool(os.WCOREDUMP(status))}
+    return {"exit_code": os.WEXITSTATUS(status), "signal": None, "core_dumped": False}
+
+
+def serve(worker, channel):
+    """Answer requests until EOF or an exit request; returns the exit code for this process."""
+    while True:
+        request = channel.receive()
+        if request is None:
+            return 0
+        rid = request.get("id")
+        target = request.get("to")
+        if target is not None and target != os.getpid():
+            channel.send({"id": rid, "error": {"kind": "no-such-session", "message": "process %s is not serving" % target}})
+            continue
+        op = request.get("op")
+        if op == "exit":
+            worker.end_session()
+            return int(request.get("code", 0))
+        if op == "fork":
+            pid = os.fork()
+            if pid != 0:
+                channel.pending = b""  # anything already read belongs to the child now
+            if pid == 0:
+                worker.kept, worker.sleepers = [], []
+                channel.send({"id": rid, "ok": {"pid": os.getpid()}})
+                os._exit(serve(worker, channel))
+            _, status = os.waitpid(pid, 0)
+            channel.send({"id": None, "ended": dict(wait_status(status), pid=pid)})
+            continue
+        try:
+            channel.send({"id": rid, "ok": worker.handle(request)})
+        except Exception as exc:
+            channel.send({"id": rid, "error": {"kind": "agent", "type": type(exc).__name__, "message": safe_str(exc), "traceback": traceback.format_exc()[-3000:]}})
+
+
+def report_limits(worker, resources, reply_id):
+    """--report-limits: answer one pending request with the limits this fresh process sees."""
+    result = {}
+    for resource in resources:
+        result[str(resource)] = list(worker.module.getrlimit(resource))
+    Channel().send({"id": reply_id, "ok": {"limits": result}})
+
+
+def main(argv):
+    module_name, paths, limits, reply_id = "resource", [], None, None
+    args = list(argv)
+    while args:
+        flag = args.pop(0)
+        if flag == "--module":
+            module_name = args.pop(0)
+        elif flag == "--path":
+            paths.append(args.pop(0))
+        elif flag == "--report-limits":
+            limits = [int(r) for r in args.pop(0).split(",")]
+        elif flag == "--reply-id":
+            reply_id = int(args.pop(0))
+        else:
+            sys.stderr.write("agent: unknown argument %s\n" % flag)
+            return 2
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    worker = Worker(module_name, paths)
+    if limits is not None:
+        report_limits(worker, limits, reply_id)
+        return 0
+    return serve(worker, Channel())
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

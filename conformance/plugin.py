@@ -1,0 +1,163 @@
+"""The pytest plugin of the conformance kit (registered through the ``pytest11`` entry point).
+
+It adds the command-line options and the ``rule`` marker, and, when conformance tests ran,
+gathers their results into the report (terminal summary, JSON and Markdown). It also checks that
+the harness's own limits were not changed by the run. In a session without conformance tests it
+does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rckit.conformance.candidates import CandidateSpec
+from rckit.conformance.isolation import LimitsSnapshot
+from rckit.conformance.report import TestResult, build, terminal_lines, write
+from rckit.spec import load
+
+__all__ = ["PROPERTY", "Aggregator", "candidate_specs"]
+
+PROPERTY = "rckit"
+DEFAULT_IMPLS = ("resource", "rckit.reference.resource")
+snapshot_key = pytest.StashKey[LimitsSnapshot]()
+specs_key = pytest.StashKey[list[CandidateSpec]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rckit", "resource conformance kit")
+    group.addoption("--candidate", action="append", default=[], metavar="MODULE[=PYTHON]",
+                    help="judge MODULE, in-process or in the interpreter command PYTHON (repeatable)")
+    group.addoption("--impl", action="append", default=[], metavar="MODULE",
+                    help="module to judge in every interpreter (default: resource and rckit.reference.resource)")
+    group.addoption("--python", action="append", default=[], metavar="COMMAND",
+                    help="interpreter command to judge the --impl modules in, e.g. 'pypy3' or 'chroot DIR python3' (repeatable)")
+    group.addoption("--rckit-profile", default="default", choices=("quick", "default", "thorough"),
+                    help="how hard hypothesis tries: quick, default (reproducible) or thorough")
+    group.addoption("--rckit-report", default="reports", metavar="DIR", help="where conformance.json and conformance.md go")
+    group.addoption("--rckit-strict", action="store_true", help="an unexpected pass fails the run too")
+
+
+def candidate_specs(config: pytest.Config) -> list[CandidateSpec]:
+    """The candidates of this run, from --candidate, or --impl x --python, or the defaults."""
+    specs = []
+    for text in config.getoption("--candidate"):
+        module, _, python = text.partition("=")
+        specs.append(CandidateSpec.parse(module, python or None))
+    impls = config.getoption("--impl") or ([] if specs else list(DEFAULT_IMPLS))
+    pythons = config.getoption("--python") or ([] if specs else [None])
+    if config.getoption("--impl") and not config.getoption("--python"):
+        pythons = [None]
+    specs += [CandidateSpec.parse(module, python) for python in pythons for module in impls]
+    return list(dict.fromkeys(specs))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "rule(*ids): the spec rules (rckit.spec) this conformance test checks")
+    config.stash[specs_key] = candidate_specs(config)
+    config.stash[snapshot_key] = LimitsSnapshot.take()
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Aggregator(config), "rckit-aggregator")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    problems = session.config.stash[snapshot_key].changes()
+    if problems:
+        sys.stderr.write("rckit: the run changed the harness's own limits:\n  " + "\n  ".join(problems) + "\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+class Aggregator:
+    """Collects conformance results as they arrive (from xdist workers too) and reports them."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results: dict[tuple[str, str], TestResult] = {}
+        self.candidates: dict[str, dict[str, Any]] = {}
+        self.report_paths: tuple[Path, Path] | None = None
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if PROPERTY not in props:
+            return
+        data = props[PROPERTY] if isinstance(props[PROPERTY], dict) else json.loads(props[PROPERTY])
+        self.candidates.setdefault(data["candidate"], data.get("info") or {})
+        if data.get("info"):
+            self.candidates[data["candidate"]] = data["info"]
+        status, reason = classify(report)
+        if status is None:
+            return
+        key = (report.nodeid, data["candidate"])
+        previous = self.results.get(key)
+        if previous is not None and previous.status in ("fail", "error"):
+            return  # a failure in any phase stands
+        self.results[key] = TestResult(
+            nodeid=report.nodeid,
+            test=report.nodeid.split("::")[-1].split("[")[0],
+            candidate=data["candidate"],
+            rules=list(data["rules"]),
+            status=status,
+            reason=reason,
+            duration=round(report.duration, 3) + (previous.duration if previous else 0.0),
+        )
+
+    def build(self) -> Any:
+        """The report of what arrived so far."""
+        ordered = [s.id for s in self.config.stash[specs_key] if s.id in self.candidates]
+        candidates = {cid: self.candidates[cid] for cid in ordered}
+        meta = {
+            "command": "pytest " + shlex.join(self.config.invocation_params.args),
+            "profile": self.config.getoption("--rckit-profile"),
+            "runner_limits_unchanged": not self.config.stash[snapshot_key].changes(),
+        }
+        return build(load(), list(self.results.values()), candidates, meta)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.results:
+            return
+        report = self.build()
+        self.report_paths = write(report, Path(self.config.getoption("--rckit-report")))
+        if self.config.getoption("--rckit-strict") and any(r.status == "xpass" for r in report.results):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.results:
+            return
+        terminalreporter.section("resource conformance")
+        for line in terminal_lines(self.build()):
+            terminalreporter.write_line(line)
+        if self.report_paths:
+            terminalreporter.write_line(f"report: {self.report_paths[0]} and {self.report_paths[1]}")
+
+
+def classify(report: pytest.TestReport) -> tuple[str | None, str]:
+    """A test report's status for the conformance report (None: nothing to record)."""
+    wasxfail = getattr(report, "wasxfail", None)
+    if report.when == "call":
+        if wasxfail is not None:
+            return ("xpass", wasxfail) if report.passed else ("xfail", wasxfail)
+        if report.passed:
+            return "pass", ""
+        return "fail", _message(report)
+    if report.skipped:
+        if wasxfail is not None:
+            return "xfail", wasxfail
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        return ("n/a" if reason.startswith("n/a") else "error"), reason
+    if report.failed:
+        return "error", _message(report)
+    return None, ""
+
+
+def _message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return (crash.message if crash else str(report.longrepr))[:600]

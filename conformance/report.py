@@ -1,0 +1,178 @@
+"""The conformance report: rule x candidate -> pass / fail / known deviation / unexpected pass / n.a.
+
+Built from per-test results, rendered three ways: terminal lines, JSON (schema in
+``schemas/report.schema.json``) and a Markdown matrix.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from rckit.spec import Spec
+
+__all__ = ["SCHEMA_ID", "STATUSES", "Report", "TestResult", "build", "to_markdown", "terminal_lines", "write"]
+
+SCHEMA_ID = "https://rckit.invalid/schemas/report/1"
+Status = Literal["fail", "error", "xpass", "xfail", "pass", "n/a"]
+#: Aggregation order: the first status present among a rule's tests is the rule's status.
+STATUSES: tuple[str, ...] = ("fail", "error", "xpass", "xfail", "pass", "n/a")
+CELL_STATUSES = (*STATUSES, "waived", "not run")
+SYMBOLS = {
+    "pass": "✅ pass",
+    "fail": "❌ FAIL",
+    "error": "💥 error",
+    "xfail": "⚠️ known",
+    "xpass": "❗ xpass",
+    "n/a": "– n/a",
+    "waived": "🚫 waived",
+    "not run": "· not run",
+}
+
+
+@dataclass
+class TestResult:
+    """One test on one candidate."""
+
+    nodeid: str
+    test: str
+    candidate: str
+    rules: list[str]
+    status: str
+    reason: str = ""
+    duration: float = 0.0
+
+
+@dataclass
+class Report:
+    """Everything a run found."""
+
+    candidates: dict[str, dict[str, Any]]
+    results: list[TestResult]
+    matrix: dict[str, dict[str, dict[str, Any]]]
+    summary: dict[str, dict[str, int]]
+    rules: dict[str, dict[str, Any]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def unexpected(self) -> list[TestResult]:
+        """Results that make the run fail."""
+        return [r for r in self.results if r.status in ("fail", "error")]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document (validates against schemas/report.schema.json)."""
+        return {
+            "$schema": SCHEMA_ID,
+            "meta": self.meta,
+            "candidates": self.candidates,
+            "rules": self.rules,
+            "matrix": self.matrix,
+            "summary": self.summary,
+            "results": [asdict(r) for r in self.results],
+        }
+
+
+def _cell(spec: Spec, rule_id: str, results: list[TestResult]) -> dict[str, Any]:
+    if not results:
+        waiver = spec.rules[rule_id].waiver
+        return {"status": "waived" if waiver else "not run", "tests": [], "reason": waiver.reason if waiver else ""}
+    present = {r.status for r in results}
+    status = next(s for s in STATUSES if s in present)
+    reasons = sorted({r.reason for r in results if r.status == status and r.reason})
+    return {"status": status, "tests": sorted({r.test for r in results}), "reason": "; ".join(reasons)[:600]}
+
+
+def build(spec: Spec, results: list[TestResult], candidates: dict[str, dict[str, Any]], meta: dict[str, Any]) -> Report:
+    """Aggregate test results into the rule x candidate matrix."""
+    by_cell: dict[tuple[str, str], list[TestResult]] = {}
+    for result in results:
+        for rule_id in result.rules:
+            by_cell.setdefault((rule_id, result.candidate), []).append(result)
+    matrix = {
+        rule_id: {cid: _cell(spec, rule_id, by_cell.get((rule_id, cid), [])) for cid in candidates}
+        for rule_id in sorted(spec.rules)
+    }
+    summary = {cid: dict(Counter(matrix[r][cid]["status"] for r in matrix)) for cid in candidates}
+    rules = {
+        rid: {
+            "statement": rule.statement,
+            "strength": rule.strength,
+            "versions": str(rule.versions) or "all",
+            "platforms": list(rule.platforms),
+            "waiver": rule.waiver.reason if rule.waiver else None,
+        }
+        for rid, rule in sorted(spec.rules.items())
+    }
+    meta = {"generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **meta}
+    return Report(candidates, sorted(results, key=lambda r: (r.candidate, r.nodeid)), matrix, summary, rules, meta)
+
+
+def _label(cid: str, info: dict[str, Any]) -> str:
+    if not info:
+        return cid
+    return f"{info.get('implementation', '?')} {info.get('python', '?')} · {cid.split(':', 1)[1]} · {info.get('platform', '?')}"
+
+
+def terminal_lines(report: Report) -> list[str]:
+    """A compact summary for the terminal: counts per candidate, then every unexpected result."""
+    lines = []
+    width = max((len(c) for c in report.candidates), default=10)
+    for cid, info in report.candidates.items():
+        counts = report.summary.get(cid, {})
+        shown = "  ".join(f"{SYMBOLS[s].split(' ', 1)[1]} {counts[s]}" for s in CELL_STATUSES if counts.get(s))
+        lines.append(f"{cid:<{width}}  {_label(cid, info).split(' · ', 2)[0]:<16} {shown}")
+    for status, title in (("fail", "UNEXPECTED FAILURES"), ("error", "ERRORS"), ("xpass", "UNEXPECTED PASSES (a known deviation is gone)")):
+        rows = [(rid, cid, cell) for rid, cells in report.matrix.items() for cid, cell in cells.items() if cell["status"] == status]
+        if rows:
+            lines.append(f"{title}:")
+            lines += [f"  {rid} on {cid}: {', '.join(cell['tests'])} {('- ' + cell['reason'][:150]) if cell['reason'] else ''}" for rid, cid, cell in rows]
+    return lines
+
+
+def to_markdown(report: Report) -> str:
+    """The rule x candidate matrix as Markdown, with candidate details and the deviations."""
+    cids = list(report.candidates)
+    out = ["# resource conformance report", "", f"Generated {report.meta.get('generated', '')} by `{report.meta.get('command', 'rckit')}`.", ""]
+    out += ["## Candidates", "", "| column | implementation | Python | module | platform | privileged | emulated |", "|---|---|---|---|---|---|---|"]
+    for n, cid in enumerate(cids, 1):
+        info = report.candidates[cid]
+        out.append(
+            f"| C{n} | {info.get('implementation', '?')} | {info.get('python', '?')} | `{cid.split(':', 1)[1]}` | "
+            f"{info.get('platform', '?')} | {info.get('privileged')} | {info.get('emulated')} |"
+        )
+    out += ["", "## Summary", "", "| column | " + " | ".join(SYMBOLS[s] for s in CELL_STATUSES) + " |", "|---" * (len(CELL_STATUSES) + 1) + "|"]
+    for n, cid in enumerate(cids, 1):
+        counts = report.summary.get(cid, {})
+        out.append(f"| C{n} | " + " | ".join(str(counts.get(s, 0)) for s in CELL_STATUSES) + " |")
+    out += ["", "## Matrix", "", "| rule | strength | " + " | ".join(f"C{n}" for n in range(1, len(cids) + 1)) + " |", "|---|---|" + "---|" * len(cids)]
+    for rid, cells in report.matrix.items():
+        out.append(f"| {rid} | {report.rules[rid]['strength']} | " + " | ".join(SYMBOLS[cells[c]["status"]] for c in cids) + " |")
+    notes = [
+        (rid, n, cell)
+        for rid, cells in report.matrix.items()
+        for n, cid in enumerate(cids, 1)
+        for cell in (cells[cid],)
+        if cell["status"] in ("fail", "error", "xfail", "xpass")
+    ]
+    if notes:
+        out += ["", "## Deviations and failures", "", "| rule | column | status | tests | reason |", "|---|---|---|---|---|"]
+        for rid, n, cell in notes:
+            reason = cell["reason"].replace("|", "\\|").replace("\n", " ")
+            out.append(f"| {rid} | C{n} | {SYMBOLS[cell['status']]} | {', '.join(cell['tests'])} | {reason} |")
+    waived = [(rid, r["waiver"]) for rid, r in report.rules.items() if r["waiver"]]
+    if waived:
+        out += ["", "## Waived rules", "", "| rule | why it has no test |", "|---|---|"]
+        out += [f"| {rid} | {why} |" for rid, why in waived]
+    return "\n".join(out) + "\n"
+
+
+def write(report: Report, directory: Path) -> tuple[Path, Path]:
+    """Write conformance.json and conformance.md into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = directory / "conformance.json", directory / "conformance.md"
+    json_path.write_text(json.dumps(report.to_json(), indent=1) + "\n")
+    md_path.write_text(to_markdown(report))
+    return json_path, md_path

@@ -1,0 +1,126 @@
+"""Hypothesis strategies for the suite: resources, limit values aimed at boundaries, junk.
+
+Limit values are drawn in the candidate's own terms: RLIM_INFINITY is the candidate's value, and
+:func:`rank` orders values the way the kernel does (unlimited above everything).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from rckit.conformance.candidates import Info
+from rckit.conformance.values import Exploding, IndexOnly, IntOnly, Opaque
+
+__all__ = [
+    "BOUNDARIES",
+    "SAFE_FLOORS",
+    "C_INT_MAX",
+    "huge_ints",
+    "invalid_resources",
+    "junk",
+    "limit_pair_under",
+    "rank",
+    "settable_resources",
+]
+
+C_INT_MAX = 2**31 - 1
+#: Values where conversions and comparisons tend to break.
+BOUNDARIES = (0, 1, 2, 4095, 4096, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**53, 2**63 - 2, 2**63 - 1)
+
+#: The lowest value a disposable child may set for a resource and still run the agent
+#: (a CPU or address-space limit below what the agent already uses would kill it).
+SAFE_FLOORS = {
+    "RLIMIT_CPU": 60,
+    "RLIMIT_AS": 2**31,
+    "RLIMIT_DATA": 2**31,
+    "RLIMIT_STACK": 2**20,
+    "RLIMIT_NOFILE": 256,
+}
+#: Resources whose limit a child can change freely (within the floors above).
+SETTABLE = (
+    "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_RSS",
+    "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_VMEM",
+    "RLIMIT_SBSIZE", "RLIMIT_SWAP", "RLIMIT_NPTS", "RLIMIT_KQUEUES",
+)  # fmt: skip
+
+
+def rank(value: int, infinity: int) -> float:
+    """Order limit values as the kernel does: RLIM_INFINITY above every finite value."""
+    return float("inf") if value == infinity else value
+
+
+def settable_resources(info: Info) -> st.SearchStrategy[tuple[str, int]]:
+    """(name, number) of a resource the candidate's platform has and a child may change."""
+    names = [n for n in SETTABLE if info.target is not None and n in info.target.constants]
+    names = names or [n for n in SETTABLE if n in info.constants]
+    return st.sampled_from(sorted(names)).map(lambda n: (n, info.resource(n)))
+
+
+def limit_pair_under(name: str, hard_now: int, infinity: int) -> st.SearchStrategy[tuple[int, int]]:
+    """(soft, hard) with floor <= soft <= hard <= hard_now, biased to boundaries and equality."""
+    floor = SAFE_FLOORS.get(name, 0)
+    top = 2**63 - 1 if hard_now == infinity else hard_now
+    if top < floor:
+        return st.nothing()
+
+    def values(upper: int) -> st.SearchStrategy[int]:
+        near = [b for b in BOUNDARIES if floor <= b <= upper] + [floor, upper]
+        return st.one_of(st.sampled_from(sorted(set(near))), st.integers(floor, upper))
+
+    hards = values(top)
+    if hard_now == infinity:
+        hards = st.one_of(hards, st.just(infinity))
+
+    def with_soft(hard: int) -> st.SearchStrategy[tuple[int, int]]:
+        softs = values(top if hard == infinity else hard)
+        if hard == infinity:
+            softs = st.one_of(softs, st.just(infinity))
+        return st.tuples(softs, st.just(hard))
+
+    return hards.flatmap(with_soft)
+
+
+def invalid_resources(nlimits: int) -> st.SearchStrategy[int]:
+    """Integers that fit a C int but name no resource."""
+    return st.one_of(
+        st.sampled_from([-1, -2, nlimits, nlimits + 1, 1000, C_INT_MAX, -C_INT_MAX - 1]),
+        st.integers(-C_INT_MAX - 1, -1),
+        st.integers(nlimits, C_INT_MAX),
+    )
+
+
+def huge_ints() -> st.SearchStrategy[int]:
+    """Integers no C int (and sometimes no 64-bit integer) can hold."""
+    return st.one_of(
+        st.sampled_from([2**31, -(2**31) - 1, 2**32, 2**63, -(2**63), 2**64, -(2**64), 10**30]),
+        st.integers(2**31, 2**70),
+        st.integers(-(2**70), -(2**31) - 1),
+    )
+
+
+def junk() -> st.SearchStrategy[Any]:
+    """Arguments that are not integers in any Python version's eyes."""
+    return st.one_of(
+        st.text(max_size=5),
+        st.binary(max_size=4),
+        st.none(),
+        st.just(Opaque()),
+        st.lists(st.integers(0, 5), max_size=2),
+        st.just(Exploding()),
+    )
+
+
+def non_index_numbers() -> st.SearchStrategy[Any]:
+    """Numbers without __index__: floats and objects with only __int__."""
+    return st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=2**40),
+        st.integers(0, 2**20).map(IntOnly),
+    )
+
+
+def index_like(value: int) -> IndexOnly:
+    """An object that is ``value`` only through __index__."""
+    return IndexOnly(value)

@@ -1,0 +1,92 @@
+"""Wiring for the conformance tests: candidates as parameters, rules, expectations, isolation.
+
+Every test in this folder takes the ``candidate`` fixture and carries ``@pytest.mark.rule(...)``.
+Before a test runs, its rules are checked against the candidate's Python version and platform
+(n/a when they do not apply) and the known deviations of platforms/expectations are attached
+(expected failures). Hypothesis profiles come from ``--rckit-profile``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from rckit.conformance import expectations
+from rckit.conformance.applicability import why_not_applicable
+from rckit.conformance.candidates import Candidate, Registry
+from rckit.conformance.isolation import LimitsSnapshot
+from rckit.conformance.plugin import PROPERTY, specs_key
+from rckit.spec import load
+
+_relaxed = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture]
+settings.register_profile("rckit-quick", max_examples=8, stateful_step_count=8, deadline=None, derandomize=True, database=None, suppress_health_check=_relaxed)
+settings.register_profile("rckit-default", max_examples=25, stateful_step_count=15, deadline=None, derandomize=True, database=None, suppress_health_check=_relaxed)
+settings.register_profile("rckit-thorough", max_examples=200, stateful_step_count=40, deadline=None, suppress_health_check=_relaxed)
+
+registry_key = pytest.StashKey[Registry]()
+deviations_key = pytest.StashKey[list[expectations.Deviation]]()
+
+
+@pytest.hookimpl(trylast=True)  # after the plugin's own pytest_configure made the candidate list
+def pytest_configure(config: pytest.Config) -> None:
+    settings.load_profile("rckit-" + config.getoption("--rckit-profile"))
+    config.stash[registry_key] = Registry({spec.id: spec for spec in config.stash[specs_key]})
+    config.stash[deviations_key] = expectations.load()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if registry_key in config.stash:
+        config.stash[registry_key].close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "candidate" in metafunc.fixturenames:
+        ids = [spec.id for spec in metafunc.config.stash[specs_key]]
+        metafunc.parametrize("candidate", ids, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every conformance test names rules, and only rules the spec has."""
+    rules = load().rules
+    problems = []
+    for item in items:
+        ids = [rid for mark in item.iter_markers("rule") for rid in mark.args]
+        if not ids:
+            problems.append(f"{item.nodeid}: names no rule (add @pytest.mark.rule(...))")
+        problems += [f"{item.nodeid}: unknown rule {rid}" for rid in ids if rid not in rules]
+    if problems:
+        raise pytest.UsageError("conformance tests must name spec rules:\n  " + "\n  ".join(sorted(set(problems))))
+
+
+@pytest.fixture(scope="session")
+def candidate(request: pytest.FixtureRequest) -> Candidate:
+    """The implementation under test (one test parameter per candidate)."""
+    return request.config.stash[registry_key].get(request.param)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _harness_limits_unchanged() -> Iterator[None]:
+    """Fails the last test of the session if anything changed this process's own limits."""
+    snapshot = LimitsSnapshot.take()
+    yield
+    changes = snapshot.changes()
+    assert not changes, "the run changed the harness's limits: " + "; ".join(changes)
+
+
+@pytest.fixture(autouse=True)
+def _rules_apply(request: pytest.FixtureRequest, candidate: Candidate) -> None:
+    """n/a when the test's rules do not apply; attach known deviations; label the result."""
+    node = request.node
+    spec = load()
+    rule_ids = tuple(rid for mark in node.iter_markers("rule") for rid in mark.args)
+    info = candidate.info.summary()
+    node.user_properties.append((PROPERTY, json.dumps({"candidate": candidate.id, "rules": rule_ids, "info": info})))
+    reason = why_not_applicable([spec.rule(rid) for rid in rule_ids], candidate)
+    if reason:
+        pytest.skip("n/a: " + reason)
+    test_name = node.originalname if hasattr(node, "originalname") else node.name
+    for deviation in expectations.matching(request.config.stash[deviations_key], candidate, rule_ids, test_name):
+        node.add_marker(pytest.mark.xfail(reason=f"{deviation.reason} ({deviation.link})", strict=False))

@@ -1,0 +1,101 @@
+"""CONSTANTS.*: the symbols against the platform's C headers (platforms/ data and a C probe)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from packaging.version import Version
+
+from rckit.conformance.applicability import not_applicable
+from rckit.conformance.candidates import Candidate, Info
+from rckit.conformance.toolchain import probe_for
+from rckit.platforms import Target, python_names
+
+rule = pytest.mark.rule
+
+
+def _target(info: Info) -> Target:
+    if info.target is None:
+        not_applicable(f"platforms/ has no entry for {info.platform_id}")
+    return info.target
+
+
+def _symbols(info: Info, prefix: str) -> dict[str, int]:
+    return {n: v for n, v in info.constants.items() if n.startswith(prefix)}
+
+
+@rule("CONSTANTS.RLIMIT_C_VALUES")
+def test_constants_rlimit_values_match_platform_data(candidate: Candidate) -> None:
+    """Every RLIMIT_* equals the value platforms/ records for the C name."""
+    target = _target(candidate.info)
+    wrong = {n: (v, target.constants.get(n)) for n, v in _symbols(candidate.info, "RLIMIT_").items() if target.constants.get(n) != v}
+    assert not wrong, f"(module, C) values differ: {wrong}"
+
+
+@rule("CONSTANTS.RLIMIT_C_VALUES")
+def test_constants_rlimit_values_match_c_probe(candidate: Candidate) -> None:
+    """Every RLIMIT_* equals what the platform's C headers say, compiled and run now."""
+    probe = probe_for(candidate.info)
+    if probe is None:
+        not_applicable(f"no C compiler for {candidate.info.platform_id} here (looked for {shutil.which('cc') or 'cc'} and Debian cross compilers)")
+    wrong = {n: (v, probe["constants"].get(n)) for n, v in _symbols(candidate.info, "RLIMIT_").items() if probe["constants"].get(n) != v}
+    assert not wrong, f"(module, C headers) values differ: {wrong}"
+
+
+@rule("CONSTANTS.ONLY_DEFINED")
+def test_constants_only_defined(candidate: Candidate) -> None:
+    """No RLIMIT_*/RUSAGE_* name that the platform's headers lack."""
+    target = _target(candidate.info)
+    extra = sorted(n for n in candidate.info.constants if n.startswith(("RLIMIT_", "RUSAGE_")) and n not in target.constants)
+    assert not extra, f"names the platform does not define: {extra}"
+
+
+@rule("CONSTANTS.DOCUMENTED_PRESENT")
+def test_constants_documented_present(candidate: Candidate) -> None:
+    """Every documented name the platform defines exists, from the version that documents it."""
+    target = _target(candidate.info)
+    version = Version(candidate.info.version)
+    documented = python_names()["constants"]
+    missing = sorted(
+        name
+        for name, about in documented.items()
+        if name in target.constants and version >= Version(about["since"]) and name not in candidate.info.constants
+    )
+    assert not missing, f"documented and defined by the platform, but missing: {missing}"
+
+
+@rule("CONSTANTS.OFILE_IS_NOFILE")
+def test_constants_ofile_is_nofile(candidate: Candidate) -> None:
+    """Where RLIMIT_OFILE exists it equals RLIMIT_NOFILE."""
+    constants = candidate.info.constants
+    if "RLIMIT_OFILE" not in constants:
+        not_applicable("the module has no RLIMIT_OFILE (only glibc defines it)")
+    assert constants["RLIMIT_OFILE"] == constants.get("RLIMIT_NOFILE")
+
+
+@rule("CONSTANTS.RUSAGE_C_VALUES")
+def test_constants_rusage_values(candidate: Candidate) -> None:
+    """Every RUSAGE_* equals the platform's C value."""
+    target = _target(candidate.info)
+    symbols = _symbols(candidate.info, "RUSAGE_")
+    assert "RUSAGE_SELF" in symbols and "RUSAGE_CHILDREN" in symbols, f"RUSAGE_SELF/CHILDREN missing: {symbols}"
+    wrong = {n: (v, target.constants.get(n)) for n, v in symbols.items() if target.constants.get(n) != v}
+    assert not wrong, f"(module, C) values differ: {wrong}"
+
+
+@rule("CONSTANTS.RLIM_INFINITY_PRESENT")
+def test_constants_rlim_infinity_present(candidate: Candidate) -> None:
+    """RLIM_INFINITY exists and is an int."""
+    present, value = candidate.attr("RLIM_INFINITY")
+    assert present and type(value) is int, f"RLIM_INFINITY: {value!r}"
+
+
+@rule("CONSTANTS.RLIM_INFINITY_VALUE")
+def test_constants_rlim_infinity_value(candidate: Candidate) -> None:
+    """RLIM_INFINITY is the C value as the version converts it (signed before 3.15)."""
+    target = _target(candidate.info)
+    c_value, bits = target.rlimit.infinity, 8 * target.rlimit.rlim_size
+    signed = c_value - (1 << bits) if c_value >> (bits - 1) else c_value
+    expected = c_value if Version(candidate.info.version) >= Version("3.15") else signed
+    assert candidate.info.constants.get("RLIM_INFINITY") == expected

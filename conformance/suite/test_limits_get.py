@@ -1,0 +1,89 @@
+"""LIMITS.* for reading limits and for the resource argument (safe to run in the candidate itself)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rckit.conformance import strategies as S
+from rckit.conformance.applicability import not_applicable
+from rckit.conformance.candidates import Candidate
+
+rule = pytest.mark.rule
+
+
+def _resources(candidate: Candidate) -> range:
+    return range(candidate.info.nlimits)
+
+
+@rule("LIMITS.GET_PAIR")
+def test_limits_get_pair(candidate: Candidate) -> None:
+    """getrlimit returns a tuple of exactly two ints for every resource number."""
+    for number in _resources(candidate):
+        outcome = candidate.call("getrlimit", number)
+        assert outcome.returned, f"getrlimit({number}) {outcome}"
+        value = outcome.value
+        assert type(value) is tuple and len(value) == 2, f"getrlimit({number}) {outcome}"
+        assert all(type(v) is int for v in value), f"getrlimit({number}) {outcome}"
+
+
+@rule("LIMITS.SOFT_LE_HARD")
+def test_limits_soft_le_hard(candidate: Candidate) -> None:
+    """For every resource, soft <= hard with RLIM_INFINITY largest."""
+    infinity = candidate.info.infinity
+    for number in _resources(candidate):
+        soft, hard = candidate.call("getrlimit", number).value
+        assert S.rank(soft, infinity) <= S.rank(hard, infinity), f"resource {number}: ({soft}, {hard})"
+
+
+@rule("LIMITS.GET_PAIR", "LIMITS.INFINITY_MEANS_UNLIMITED")
+def test_limits_get_agrees_with_kernel(candidate: Candidate) -> None:
+    """For every resource, getrlimit reports what the kernel's /proc/self/limits reports, with
+    RLIM_INFINITY where the kernel says unlimited."""
+    infinity = candidate.info.infinity
+    with candidate.isolated() as child:
+        kernel = child.act("proc_limits", pid="self")
+        if not kernel["available"]:
+            not_applicable("the candidate's process has no /proc/self/limits")
+        for number, (name, soft, hard) in enumerate(kernel["rows"][: candidate.info.nlimits]):
+            expected = tuple(infinity if v is None else v for v in (soft, hard))
+            outcome = child.call("getrlimit", number)
+            assert outcome.returned and outcome.value == expected, f"{name} (resource {number}): kernel {expected}, getrlimit {outcome}"
+
+
+@rule("LIMITS.INVALID_RESOURCE")
+@given(data=st.data())
+def test_limits_invalid_resource_get(candidate: Candidate, data: st.DataObject) -> None:
+    """getrlimit raises ValueError for an int that fits a C int but names no resource."""
+    number = data.draw(S.invalid_resources(candidate.info.nlimits), label="resource")
+    outcome = candidate.call("getrlimit", number)
+    assert outcome.raised("ValueError"), f"getrlimit({number}) {outcome}"
+
+
+@rule("LIMITS.INVALID_RESOURCE")
+@given(number=S.huge_ints())
+def test_limits_huge_resource_get(candidate: Candidate, number: int) -> None:
+    """getrlimit raises ValueError or OverflowError for an int no C int can hold."""
+    outcome = candidate.call("getrlimit", number)
+    assert outcome.raised("ValueError", "OverflowError"), f"getrlimit({number}) {outcome}"
+
+
+@rule("LIMITS.INVALID_RESOURCE")
+@given(data=st.data())
+def test_limits_invalid_resource_set(candidate: Candidate, data: st.DataObject) -> None:
+    """setrlimit raises ValueError for an invalid resource, whatever the limits argument."""
+    number = data.draw(S.invalid_resources(candidate.info.nlimits), label="resource")
+    limits = data.draw(st.one_of(st.just((0, 0)), S.junk()), label="limits")
+    with candidate.isolated() as child:
+        outcome = child.call("setrlimit", number, limits)
+    assert outcome.raised("ValueError"), f"setrlimit({number}, {limits!r}) {outcome}"
+
+
+@rule("LIMITS.RESOURCE_TYPE")
+@given(value=st.one_of(S.junk(), st.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=15)))
+def test_limits_resource_type(candidate: Candidate, value: object) -> None:
+    """A resource that is not an integer (str, float, None, list, object) raises TypeError."""
+    outcome = candidate.call("getrlimit", value)
+    # A junk object whose __index__ raises RuntimeError propagates it; that is not a coercion.
+    assert outcome.raised("TypeError", "RuntimeError"), f"getrlimit({value!r}) {outcome}"
