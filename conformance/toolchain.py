@@ -4,15 +4,21 @@ that the platform entry names (``toolchain`` in platforms/data/targets.json)."""
 
 from __future__ import annotations
 
+import shlex
 import shutil
+import subprocess
+import tempfile
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from rckit.conformance.candidates import Info
 from rckit.platforms import Target, current
 from rckit.platforms.cprobe import build_and_run
 
-__all__ = ["Toolchain", "for_target", "probe_for"]
+__all__ = ["INJECT_SOURCE", "Toolchain", "for_target", "inject_library_for", "probe_for"]
+
+INJECT_SOURCE = Path(__file__).resolve().parent / "c" / "inject.c"
 
 
 class Toolchain:
@@ -26,13 +32,13 @@ def for_target(target: Target) -> Toolchain | None:
     """The toolchain for ``target`` on this machine, or None if none is installed."""
     if target.id == current().id and shutil.which("cc"):
         return Toolchain(["cc"], False, [])
-    triplet, emulator = target.toolchain.get("triplet"), target.toolchain.get("qemu")
-    compiler = shutil.which(f"{triplet}-gcc") if triplet else None
-    if compiler is None:
+    data = target.toolchain
+    command = data.get("cc") or (f"{data['triplet']}-gcc" if "triplet" in data else None)
+    compiler = shutil.which(command) if command else None
+    emulator = shlex.split(data.get("qemu", ""))
+    if compiler is None or (emulator and not shutil.which(emulator[0])):
         return None
-    if emulator and not shutil.which(emulator):
-        return None
-    return Toolchain([compiler], True, [emulator] if emulator else [])
+    return Toolchain([compiler], bool(data.get("static", True)), emulator)
 
 
 @cache
@@ -52,3 +58,25 @@ def probe_for(info: Info) -> dict[str, Any] | None:
     if info.target is None:
         return None
     return _probe(info.target.id)
+
+
+@cache
+def _inject_library(target_id: str) -> Path | None:
+    from rckit.platforms import targets
+
+    toolchain = for_target(targets()[target_id])
+    if toolchain is None:
+        return None
+    output = Path(tempfile.mkdtemp(prefix="rckit-inject-")) / "inject.so"
+    command = [*toolchain.cc, "-shared", "-fPIC", "-o", str(output), str(INJECT_SOURCE), "-ldl"]
+    built = subprocess.run(command, capture_output=True, text=True, check=False)
+    if built.returncode != 0:
+        raise RuntimeError(f"inject.c did not compile with {command}: {built.stderr}")
+    return output
+
+
+def inject_library_for(info: Info) -> Path | None:
+    """The fault-injection library built for the candidate's platform (cached), or None."""
+    if info.target is None:
+        return None
+    return _inject_library(info.target.id)
