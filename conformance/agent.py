@@ -161,8 +161,11 @@ def encode(value, depth=0):
     if type(value) is list:
         return {"t": "list", "v": [encode(item, depth + 1) for item in value]}
     described = {"t": "object", "type": type_name(type(value)), "repr": safe_repr(value)}
-    if isinstance(value, tuple):
-        described["items"] = [encode(item, depth + 1) for item in value]
+    if isinstance(value, tuple) or (hasattr(value, "__len__") and hasattr(value, "__getitem__") and not isinstance(value, dict)):
+        try:  # a tuple subclass, or (Python 2) a struct sequence that is only a sequence
+            described["items"] = [encode(value[i], depth + 1) for i in range(len(value))]
+        except Exception:
+            pass
     fields = {}
     for name in RUSAGE_FIELDS:
         try:
@@ -192,9 +195,20 @@ def describe_exception(exc, module):
         "qualname": type_name(type(exc)),
         "mro": [kind.__name__ for kind in type(exc).__mro__],
         "message": safe_str(exc),
-        "errno": getattr(exc, "errno", None) if isinstance(exc, EnvironmentError) else None,
+        "errno": exception_errno(exc),
         "is_module_error": bool(isinstance(error_class, type) and isinstance(exc, error_class)),
     }
+
+
+def exception_errno(exc):
+    """The errno an exception carries: .errno, or (Python 2's resource.error) args (errno, text)."""
+    number = getattr(exc, "errno", None)
+    if isinstance(number, integer_types):
+        return int(number)
+    args = getattr(exc, "args", ())
+    if len(args) == 2 and isinstance(args[0], integer_types) and isinstance(args[1], string_types):
+        return int(args[0])
+    return None
 
 
 def safe_str(exc):
@@ -529,6 +543,13 @@ def act_fork_probe(params, worker):
 def act_drop_privileges(params, worker):
     """Become an unprivileged user (root only): supplementary groups, gid, then uid."""
     uid, gid = params.get("uid", 65534), params.get("gid", 65534)
+    # The new user may not be able to read the interpreter's library (a home directory of mode
+    # 700): import now what later actions need.
+    for name in ("ctypes", "ctypes.util", "pickle", "copy", "mmap", "subprocess"):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
     if os.geteuid() == 0:
         os.setgroups([])
         os.setgid(gid)

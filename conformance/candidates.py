@@ -518,6 +518,16 @@ class Candidate:
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 
+    def expose(self, path: Path) -> str:
+        """Make a harness file readable by the candidate; the path as the candidate sees it."""
+        root = chroot_root(self.spec.python) if self.spec.python else None
+        if root is None:
+            return str(path)
+        inside = Path(tempfile.mkdtemp(prefix="rckit-file-", dir=Path(root) / "tmp"))
+        atexit.register(shutil.rmtree, inside, True)
+        shutil.copy(path, inside / path.name)
+        return "/" + str((inside / path.name).relative_to(root))
+
     def variant(self, env: dict[str, str]) -> Candidate:
         """The same candidate started with extra environment (LD_PRELOAD for fault injection)."""
         python = self.spec.python or (sys.executable,)  # an environment needs a process of its own

@@ -141,18 +141,18 @@ class Aggregator:
 def classify(report: pytest.TestReport) -> tuple[str | None, str]:
     """A test report's status for the conformance report (None: nothing to record)."""
     wasxfail = getattr(report, "wasxfail", None)
-    if report.when == "call":
-        if wasxfail is not None:
-            return ("xpass", wasxfail) if report.passed else ("xfail", wasxfail)
-        if report.passed:
-            return "pass", ""
-        return "fail", _message(report)
     if report.skipped:
         if wasxfail is not None:
             return "xfail", wasxfail
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        # (path, line, message); a list once it has crossed from an xdist worker.
+        longrepr = report.longrepr
+        reason = str(longrepr[2]) if isinstance(longrepr, (tuple, list)) and len(longrepr) == 3 else str(longrepr)
         reason = reason.removeprefix("Skipped: ")
         return ("n/a" if reason.startswith("n/a") else "error"), reason
+    if report.when == "call":
+        if wasxfail is not None:
+            return "xpass", wasxfail
+        return ("pass", "") if report.passed else ("fail", _message(report))
     if report.failed:
         return "error", _message(report)
     return None, ""

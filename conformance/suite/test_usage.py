@@ -30,7 +30,7 @@ def _usage(target: Candidate | Session, who: int) -> Foreign:
     value = outcome.value
     if isinstance(value, tuple):  # before 2.3 the result is a plain tuple
         return Foreign("builtins.tuple", repr(value), value, {})
-    assert isinstance(value, Foreign) and value.items is not None, f"getrusage({who}) returned {outcome}"
+    assert isinstance(value, Foreign) and value.items is not None, f"getrusage({who}) {outcome}"
     return value
 
 

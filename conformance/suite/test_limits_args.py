@@ -1,0 +1,155 @@
+"""LIMITS.* for the limits argument of setrlimit: its shape and the type and range of its values."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rckit.conformance import strategies as S
+from rckit.conformance.applicability import not_applicable
+from rckit.conformance.candidates import Candidate, Session
+from rckit.conformance.values import IndexOnly, IntOnly, Iter, Opaque
+
+rule = pytest.mark.rule
+
+
+def _core(candidate: Candidate) -> int:
+    return candidate.info.resource("RLIMIT_CORE")
+
+
+def _call_unchanged(child: Session, number: int, limits: object) -> object:
+    before = child.getrlimit(number)
+    outcome = child.call("setrlimit", number, limits)
+    assert child.getrlimit(number) == before or outcome.returned, "a failed setrlimit changed the limits"
+    return outcome
+
+
+@rule("LIMITS.LIMITS_LENGTH")
+@given(items=st.lists(st.integers(0, 100), max_size=5).filter(lambda v: len(v) != 2), as_list=st.booleans())
+def test_limits_wrong_length(candidate: Candidate, items: list[int], as_list: bool) -> None:
+    """A sequence of limits whose length is not two raises ValueError."""
+    limits = items if as_list else tuple(items)
+    with candidate.isolated() as child:
+        outcome = child.call("setrlimit", _core(candidate), limits)
+    assert outcome.raised("ValueError"), f"setrlimit(CORE, {limits!r}) {outcome}"
+
+
+@rule("LIMITS.LIMITS_NOT_SEQUENCE")
+@given(limits=st.one_of(st.integers(-5, 5), st.none(), st.just(Opaque()), st.floats(allow_nan=False)))
+def test_limits_not_iterable(candidate: Candidate, limits: object) -> None:
+    """A limits argument that is not iterable raises TypeError."""
+    with candidate.isolated() as child:
+        outcome = child.call("setrlimit", _core(candidate), limits)
+    assert outcome.raised("TypeError"), f"setrlimit(CORE, {limits!r}) {outcome}"
+
+
+@rule("LIMITS.SET_ROUND_TRIP")
+@pytest.mark.parametrize("shape", ["list", "iterator", "index"])
+def test_limits_other_iterables_accepted(candidate: Candidate, shape: str) -> None:
+    """Any iterable of two integers works as limits (a list, an iterator), and so do objects that
+    are integers through __index__."""
+    number = _core(candidate)
+    with candidate.isolated() as child:
+        soft, hard = child.getrlimit(number)
+        target = (0, hard)
+        limits = {"list": [0, hard], "iterator": Iter((0, hard)), "index": (IndexOnly(0), IndexOnly(hard) if hard >= 0 else hard)}[shape]
+        if shape == "index" and candidate.info.version_tuple < (3, 8):
+            not_applicable("before 3.8 limit values were converted with __int__, not __index__")
+        outcome = child.call("setrlimit", number, limits)
+        assert outcome.returned, f"setrlimit(CORE, {shape} of (0, hard)) {outcome}"
+        assert child.getrlimit(number) == target
+
+
+@rule("LIMITS.VALUE_NOT_STR")
+@given(text=st.text(alphabet="0123456789", min_size=1, max_size=3), position=st.sampled_from([0, 1]))
+def test_limits_value_str_rejected(candidate: Candidate, text: str, position: int) -> None:
+    """A limit value given as a string of digits raises TypeError; it is not parsed."""
+    with candidate.isolated() as child:
+        soft, hard = child.getrlimit(_core(candidate))
+        limits = (text, hard) if position == 0 else (0, text)
+        outcome = _call_unchanged(child, _core(candidate), limits)
+    assert outcome.raised("TypeError"), f"setrlimit(CORE, {limits!r}) {outcome}"
+
+
+def _float_limits(child: Session, number: int) -> tuple[tuple[float, int], int]:
+    soft, hard = child.getrlimit(number)
+    whole = 1000 if hard < 0 or hard > 1000 else max(hard - 1, 0)
+    return (whole + 0.75, hard), whole
+
+
+@rule("LIMITS.FLOAT_TRUNCATED")
+def test_limits_float_truncated(candidate: Candidate) -> None:
+    """Before 3.8 a float limit is accepted silently and truncated."""
+    number = _core(candidate)
+    with candidate.isolated() as child:
+        limits, whole = _float_limits(child, number)
+        outcome = child.call("setrlimit", number, limits)
+        assert outcome.returned, f"setrlimit(CORE, {limits}) {outcome}"
+        assert child.getrlimit(number)[0] == whole
+    assert not any(c == "DeprecationWarning" for c, _ in outcome.warnings), outcome.warnings
+
+
+@rule("LIMITS.FLOAT_DEPRECATED")
+def test_limits_float_deprecated(candidate: Candidate) -> None:
+    """In 3.8 and 3.9 a float limit is truncated with a DeprecationWarning."""
+    number = _core(candidate)
+    with candidate.isolated() as child:
+        limits, whole = _float_limits(child, number)
+        outcome = child.call("setrlimit", number, limits)
+        assert outcome.returned, f"setrlimit(CORE, {limits}) {outcome}"
+        assert child.getrlimit(number)[0] == whole
+    assert any(c == "DeprecationWarning" for c, _ in outcome.warnings), f"warnings: {outcome.warnings}"
+
+
+@rule("LIMITS.FLOAT_REJECTED")
+@given(value=S.non_index_numbers(), position=st.sampled_from([0, 1]))
+def test_limits_float_rejected(candidate: Candidate, value: float | IntOnly, position: int) -> None:
+    """From 3.10 a float (or any number without __index__) as a limit raises TypeError."""
+    with candidate.isolated() as child:
+        soft, hard = child.getrlimit(_core(candidate))
+        limits = (value, hard) if position == 0 else (0, value)
+        outcome = _call_unchanged(child, _core(candidate), limits)
+    assert outcome.raised("TypeError"), f"setrlimit(CORE, {limits!r}) {outcome}"
+
+
+@rule("LIMITS.VALUE_TOO_LARGE")
+@given(value=st.one_of(st.integers(2**64, 2**100), st.integers(-(2**100), -(2**64) - 1), st.sampled_from([2**64, -(2**64) - 1, 10**30])), position=st.sampled_from([0, 1]))
+def test_limits_value_too_large(candidate: Candidate, value: int, position: int) -> None:
+    """A limit beyond 64 bits raises OverflowError or ValueError and changes nothing."""
+    with candidate.isolated() as child:
+        soft, hard = child.getrlimit(_core(candidate))
+        limits = (value, hard) if position == 0 else (0, value)
+        outcome = _call_unchanged(child, _core(candidate), limits)
+    assert outcome.raised("OverflowError", "ValueError"), f"setrlimit(CORE, {limits!r}) {outcome}"
+
+
+@rule("LIMITS.LEGACY_SIGNED_RANGE")
+@given(value=st.one_of(st.integers(-(2**63), -2), st.sampled_from([-2, -5, -(2**31), -(2**63), 2**63 - 1, 2**32, 2**31])))
+def test_limits_legacy_signed_values_round_trip(candidate: Candidate, value: int) -> None:
+    """Up to 3.14.0 any value in the signed 64-bit range is accepted as a soft limit under an
+    unlimited hard limit and reads back as the C value, seen signed, that CPython stores for it
+    (the value itself on Linux, where RLIM_INFINITY is all ones)."""
+    info = candidate.info
+    if info.target is None:
+        not_applicable(f"platforms/ has no entry for {info.platform_id}")
+    bits = 8 * info.target.rlimit.rlim_size
+    stored = value & ((1 << bits) - 1) & info.target.rlimit.infinity
+    expected = stored - (1 << bits) if stored >> (bits - 1) else stored
+    number = info.resource("RLIMIT_FSIZE")
+    with candidate.isolated() as child:
+        if child.getrlimit(number)[1] != info.infinity:
+            not_applicable("RLIMIT_FSIZE's hard limit is finite here")
+        outcome = child.call("setrlimit", number, (value, info.infinity))
+        assert outcome.returned, f"setrlimit(FSIZE, ({value}, RLIM_INFINITY)) {outcome}"
+        assert child.getrlimit(number) == (expected, info.infinity)
+
+
+@rule("LIMITS.LEGACY_SIGNED_RANGE")
+@given(value=st.one_of(st.integers(2**63, 2**64 - 1), st.sampled_from([2**63, 2**64 - 1, 2**64 - 2, -(2**63) - 1])))
+def test_limits_legacy_beyond_signed_range(candidate: Candidate, value: int) -> None:
+    """Up to 3.14.0 a value outside the signed 64-bit range raises OverflowError."""
+    number = candidate.info.resource("RLIMIT_FSIZE")
+    with candidate.isolated() as child:
+        outcome = _call_unchanged(child, number, (value, candidate.info.infinity))
+    assert outcome.raised("OverflowError"), f"setrlimit(FSIZE, ({value}, RLIM_INFINITY)) {outcome}"

@@ -1,0 +1,81 @@
+"""*.SYSCALL_ERROR: a system call that fails for an unexpected reason surfaces as `error`.
+
+The failure is real but injected at the C boundary: the candidate's interpreter is started with
+an LD_PRELOAD library (conformance/c/inject.c) that makes getrlimit/setrlimit (on one resource) or
+getrusage (for one who) fail with EIO, and leaves every other call alone.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterator
+
+import pytest
+
+from rckit.conformance.applicability import not_applicable
+from rckit.conformance.candidates import Candidate
+from rckit.conformance.toolchain import inject_library_for
+from rckit.conformance.values import Outcome
+
+rule = pytest.mark.rule
+
+
+def _failing_resource(candidate: Candidate) -> int:
+    """A resource no interpreter touches while starting up."""
+    for name in ("RLIMIT_MSGQUEUE", "RLIMIT_RTPRIO", "RLIMIT_MEMLOCK"):
+        if name in candidate.info.constants:
+            return candidate.info.constants[name]
+    return candidate.info.resource("RLIMIT_MEMLOCK")
+
+
+@pytest.fixture
+def injected(candidate: Candidate) -> Iterator[tuple[Candidate, int]]:
+    """The candidate restarted with the fault-injection library; calls on the chosen resource and
+    on RUSAGE_CHILDREN fail with EIO."""
+    if candidate.info.platform != "linux":
+        not_applicable("fault injection uses LD_PRELOAD of a Linux build")
+    library = inject_library_for(candidate.info)
+    if library is None:
+        not_applicable(f"no C compiler for {candidate.info.platform_id} to build the injection library")
+    number = _failing_resource(candidate)
+    variant = candidate.variant(
+        {
+            "LD_PRELOAD": candidate.expose(library),
+            "RCKIT_FAIL_RESOURCE": str(number),
+            "RCKIT_FAIL_WHO": str(candidate.info.constants["RUSAGE_CHILDREN"]),
+            "RCKIT_FAIL_ERRNO": str(errno.EIO),
+        }
+    )
+    try:
+        yield variant, number
+    finally:
+        variant.close()
+
+
+def _is_error_eio(outcome: Outcome) -> bool:
+    return outcome.exception is not None and outcome.exception.is_module_error and outcome.exception.errno == errno.EIO
+
+
+@rule("LIMITS.SYSCALL_ERROR")
+def test_limits_getrlimit_syscall_error(injected: tuple[Candidate, int]) -> None:
+    """getrlimit whose system call fails with EIO raises `error` with errno EIO."""
+    variant, number = injected
+    outcome = variant.call("getrlimit", number)
+    assert _is_error_eio(outcome), f"getrlimit({number}) with the call failing (EIO): {outcome}"
+
+
+@rule("LIMITS.SYSCALL_ERROR")
+def test_limits_setrlimit_syscall_error(injected: tuple[Candidate, int]) -> None:
+    """setrlimit whose system call fails with EIO raises `error` with errno EIO (not ValueError)."""
+    variant, number = injected
+    with variant.isolated() as child:
+        outcome = child.call("setrlimit", number, (0, 0))
+    assert _is_error_eio(outcome), f"setrlimit({number}, (0, 0)) with the call failing (EIO): {outcome}"
+
+
+@rule("USAGE.SYSCALL_ERROR")
+def test_usage_getrusage_syscall_error(injected: tuple[Candidate, int]) -> None:
+    """getrusage whose system call fails with EIO raises `error` with errno EIO."""
+    variant, _ = injected
+    outcome = variant.call("getrusage", variant.info.constants["RUSAGE_CHILDREN"])
+    assert _is_error_eio(outcome), f"getrusage(RUSAGE_CHILDREN) with the call failing (EIO): {outcome}"
