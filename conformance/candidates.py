@@ -120,12 +120,16 @@ def interpreter_label(argv: Sequence[str] | None) -> str:
 
 def chroot_root(argv: Sequence[str]) -> str | None:
     """The new root of a ``chroot [options] DIR cmd...`` prefix, if the command has one."""
-    if not argv or Path(argv[0]).name != "chroot":
-        return None
-    for arg in argv[1:]:
-        if not arg.startswith("-"):
-            return arg
-    return None
+    return split_chroot(argv)[0]
+
+
+def split_chroot(argv: Sequence[str]) -> tuple[str | None, list[str]]:
+    """(DIR, cmd) for ``chroot [options] DIR cmd...``; (None, argv) for any other command."""
+    if argv and Path(argv[0]).name == "chroot":
+        for index, arg in enumerate(argv[1:], 1):
+            if not arg.startswith("-"):
+                return arg, list(argv[index + 1 :])
+    return None, list(argv)
 
 
 class Info:
@@ -574,7 +578,12 @@ class AgentCandidate(Candidate):
         # The harness's own interpreter also sees the harness's import path (a user's module).
         same = self.spec.python == (sys.executable,)
         pythonpath = os.pathsep.join(p for p in sys.path if p) if same else None
-        return [*self.spec.python, agent_path, "--module", self.spec.module, "--path", import_path], pythonpath
+        root, command = split_chroot(self.spec.python)
+        if root is not None:  # enter with a private /proc (see rckit.conformance.chroots)
+            from rckit.conformance.chroots import enter_argv
+
+            command = enter_argv(root, command)
+        return [*command, agent_path, "--module", self.spec.module, "--path", import_path], pythonpath
 
 
 def make_candidate(spec: CandidateSpec) -> Candidate:

@@ -37,9 +37,19 @@ class Deviation:
     test: str | None
     source: str
 
+    def _names(self, test_name: str) -> bool:
+        """``test`` is a function name, or a glob over the full test name with its parameters."""
+        if self.test is None:
+            return True
+        function, _, params = test_name.partition("[")
+        wanted_function, _, wanted_params = self.test.partition("[")
+        if function != wanted_function:
+            return False
+        return not wanted_params or fnmatch.fnmatchcase(params.rstrip("]"), wanted_params.rstrip("]"))
+
     def applies(self, candidate: Candidate, rule_ids: tuple[str, ...], test_name: str) -> bool:
         """True when this deviation covers ``test_name`` (checking ``rule_ids``) on ``candidate``."""
-        if self.rule not in rule_ids or (self.test is not None and self.test != test_name):
+        if self.rule not in rule_ids or not self._names(test_name):
             return False
         info = candidate.info
         facts: dict[str, Any] = {

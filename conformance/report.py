@@ -82,7 +82,8 @@ def _cell(spec: Spec, rule_id: str, results: list[TestResult]) -> dict[str, Any]
     present = {r.status for r in results}
     status = next(s for s in STATUSES if s in present)
     reasons = sorted({r.reason for r in results if r.status == status and r.reason})
-    return {"status": status, "tests": sorted({r.test for r in results}), "reason": "; ".join(reasons)[:600]}
+    tests = sorted({r.test for r in results if r.status == status})
+    return {"status": status, "tests": tests, "reason": "; ".join(reasons)[:600]}
 
 
 def build(spec: Spec, results: list[TestResult], candidates: dict[str, dict[str, Any]], meta: dict[str, Any]) -> Report:

@@ -87,6 +87,6 @@ def _rules_apply(request: pytest.FixtureRequest, candidate: Candidate) -> None:
     reason = why_not_applicable([spec.rule(rid) for rid in rule_ids], candidate)
     if reason:
         pytest.skip("n/a: " + reason)
-    test_name = node.originalname if hasattr(node, "originalname") else node.name
+    test_name = node.name  # with its parameters, e.g. test_x[host:resource-address-space]
     for deviation in expectations.matching(request.config.stash[deviations_key], candidate, rule_ids, test_name):
         node.add_marker(pytest.mark.xfail(reason=f"{deviation.reason} ({deviation.link})", strict=False))

@@ -27,11 +27,12 @@ def _finite_hard(child: Session, number: int, name: str, infinity: int, floor_ga
 
 
 @rule("LIMITS.SET_ROUND_TRIP")
+@pytest.mark.parametrize("group", S.GROUPS)
 @given(data=st.data())
-def test_limits_set_round_trip(candidate: Candidate, data: st.DataObject) -> None:
+def test_limits_set_round_trip(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """Any soft <= hard <= current hard is set exactly as asked."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info), label="resource")
+    name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated() as child:
         _, hard_now = child.getrlimit(number)
         pair = data.draw(S.limit_pair_under(name, hard_now, info.infinity), label="limits")
@@ -51,11 +52,12 @@ def test_limits_set_returns_none(candidate: Candidate, data: st.DataObject) -> N
 
 
 @rule("LIMITS.SOFT_MOVES_FREELY")
+@pytest.mark.parametrize("group", S.GROUPS)
 @given(data=st.data())
-def test_limits_soft_moves_freely(candidate: Candidate, data: st.DataObject) -> None:
+def test_limits_soft_moves_freely(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """The soft limit can go down and up again below the hard limit, many times."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info), label="resource")
+    name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated() as child:
         _, hard = child.getrlimit(number)
         top = 2**63 - 1 if hard == info.infinity else hard
@@ -68,11 +70,12 @@ def test_limits_soft_moves_freely(candidate: Candidate, data: st.DataObject) -> 
 
 
 @rule("LIMITS.HARD_LOWERABLE")
+@pytest.mark.parametrize("group", S.GROUPS)
 @given(data=st.data())
-def test_limits_hard_lowerable_to_soft(candidate: Candidate, data: st.DataObject) -> None:
+def test_limits_hard_lowerable_to_soft(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """The hard limit can be lowered to any value not below the soft limit, equal included."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info), label="resource")
+    name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated() as child:
         soft, hard = _finite_hard(child, number, name, info.infinity)
         lowered = data.draw(st.integers(soft, hard) | st.just(soft), label="new hard")
@@ -82,11 +85,12 @@ def test_limits_hard_lowerable_to_soft(candidate: Candidate, data: st.DataObject
 
 
 @rule("LIMITS.HARD_RAISE_DENIED")
+@pytest.mark.parametrize("group", S.GROUPS)
 @given(data=st.data())
-def test_limits_hard_raise_denied(candidate: Candidate, data: st.DataObject) -> None:
+def test_limits_hard_raise_denied(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """Unprivileged, asking for a higher hard limit raises ValueError and changes nothing."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info), label="resource")
+    name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated(unprivileged=True) as child:
         soft, hard = _finite_hard(child, number, name, info.infinity)
         higher = data.draw(st.integers(hard + 1, 2**63 - 1) | st.just(hard + 1) | st.just(info.infinity), label="new hard")
@@ -112,11 +116,12 @@ def test_limits_hard_raise_privileged(candidate: Candidate) -> None:
 
 
 @rule("LIMITS.SOFT_ABOVE_HARD")
+@pytest.mark.parametrize("group", S.GROUPS)
 @given(data=st.data())
-def test_limits_soft_above_hard(candidate: Candidate, data: st.DataObject) -> None:
+def test_limits_soft_above_hard(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """soft > hard raises ValueError and leaves the limits as they were."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info), label="resource")
+    name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated() as child:
         before = child.getrlimit(number)
         _, hard_now = before
@@ -130,11 +135,12 @@ def test_limits_soft_above_hard(candidate: Candidate, data: st.DataObject) -> No
 
 
 @rule("LIMITS.INFINITY_OVER_FINITE")
+@pytest.mark.parametrize("group", S.GROUPS)
 @given(data=st.data(), which=st.sampled_from(["soft", "hard", "both"]))
-def test_limits_infinity_over_finite_hard(candidate: Candidate, data: st.DataObject, which: str) -> None:
+def test_limits_infinity_over_finite_hard(candidate: Candidate, group: str, data: st.DataObject, which: str) -> None:
     """Unprivileged, RLIM_INFINITY as soft or hard over a finite hard limit raises ValueError."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info), label="resource")
+    name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated(unprivileged=True) as child:
         soft, hard = _finite_hard(child, number, name, info.infinity)
         pair = {"soft": (info.infinity, hard), "hard": (soft, info.infinity), "both": (info.infinity, info.infinity)}[which]

@@ -46,12 +46,13 @@ def test_prlimit_self(candidate: Candidate, data: st.DataObject) -> None:
 
 
 @rule("PRLIMIT.RETURNS_OLD")
+@pytest.mark.parametrize("group", S.GROUPS)
 @given(data=st.data())
-def test_prlimit_returns_old_limits(candidate: Candidate, data: st.DataObject) -> None:
+def test_prlimit_returns_old_limits(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """prlimit(0, r, new) sets new and returns what was there before."""
     _require_prlimit(candidate)
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info), label="resource")
+    name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated() as child:
         old = child.getrlimit(number)
         new = data.draw(S.limit_pair_under(name, old[1], info.infinity), label="limits")

@@ -1,0 +1,7 @@
+"""python -m rckit.conformance"""
+
+import sys
+
+from rckit.conformance.cli import main
+
+sys.exit(main())

@@ -1,0 +1,77 @@
+"""``python -m rckit.conformance``: judge resource implementations and write the report.
+
+    python -m rckit.conformance                         # this interpreter: resource + the reference
+    python -m rckit.conformance --impl mypackage.resource
+    python -m rckit.conformance --python pypy3 --python "chroot /srv/arm64 python3"
+    python -m rckit.conformance --all-interpreters [--chroot i386 --chroot arm64]
+
+Everything after ``--`` goes to pytest. The exit status is non-zero only when a result is
+unexpected (a failure that is not a known deviation, or a harness error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from rckit.conformance.discovery import discover
+
+__all__ = ["SUITE", "main", "pytest_args"]
+
+SUITE = Path(__file__).resolve().parent / "suite"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rckit.conformance", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--impl", action="append", default=[], metavar="MODULE", help="module to judge (repeatable; default: resource and rckit.reference.resource)")
+    parser.add_argument("--python", action="append", default=[], metavar="COMMAND", help="interpreter to judge the modules in (repeatable; default: this one, in-process)")
+    parser.add_argument("--all-interpreters", action="store_true", help="every interpreter found here: pyenv CPython 2.7/3.6-3.13, Debian pypy3 and python3")
+    parser.add_argument("--chroot", action="append", default=[], metavar="ARCH", help="also a built Debian chroot of this architecture (i386, arm64, s390x, ...)")
+    parser.add_argument("--profile", default="default", choices=("quick", "default", "thorough"))
+    parser.add_argument("--report", default="reports", metavar="DIR", help="where conformance.json and conformance.md go (default: reports)")
+    parser.add_argument("-n", "--workers", default=str(min(os.cpu_count() or 1, 4)), help="pytest-xdist workers (default: CPUs, at most 4; 0 for none)")
+    parser.add_argument("--strict", action="store_true", help="an unexpected pass fails the run too")
+    parser.add_argument("pytest_extra", nargs="*", help="arguments for pytest (after --)")
+    return parser
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    """The pytest command line for parsed CLI arguments (also prints what was skipped)."""
+    result = [str(SUITE), "-p", "no:cacheprovider", "-q", f"--rckit-profile={args.profile}", f"--rckit-report={args.report}"]
+    if args.workers != "0":
+        result += ["-n", args.workers]
+    if args.strict:
+        result.append("--rckit-strict")
+    impls = args.impl or ["resource", "rckit.reference.resource"]
+    if args.all_interpreters or args.chroot:
+        found, notes = discover(tuple(args.chroot))
+        for note in notes:
+            print(f"rckit: {note}", file=sys.stderr)
+        if not args.all_interpreters:
+            found = [i for i in found if i.label.startswith("chroot-")]
+        for interpreter in found:
+            for module in impls:
+                if module == "rckit.reference.resource" and not interpreter.runs_reference:
+                    print(f"rckit: {interpreter.label} is Python {'.'.join(map(str, interpreter.version))}; the reference needs 3.8+ (not judged)", file=sys.stderr)
+                    continue
+                result.append(f"--candidate={module}={interpreter.command}")
+    for python in args.python:
+        result += [f"--candidate={module}={python}" for module in impls]
+    if not (args.all_interpreters or args.chroot or args.python):
+        result += [f"--candidate={module}" for module in impls]
+    return result + list(args.pytest_extra)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the suite; the process exit status of pytest."""
+    args = _parser().parse_args(argv)
+    return int(pytest.main(pytest_args(args)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Find the interpreters on this machine: pyenv's CPythons (kept off PATH), Debian's pypy3 and
+python3, and built chroots. What is missing is reported, never an error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["REFERENCE_MIN", "WANTED_PYENV", "Interpreter", "discover"]
+
+#: The CPython versions the kit is exercised against (pyenv version prefixes).
+WANTED_PYENV = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+#: The reference implementation runs from this Python version on.
+REFERENCE_MIN = (3, 8)
+
+_VERSION_SCRIPT = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """An interpreter command and the Python version it reports."""
+
+    label: str
+    command: str
+    version: tuple[int, ...]
+
+    @property
+    def runs_reference(self) -> bool:
+        """The reference implementation supports this version."""
+        return self.version[:2] >= REFERENCE_MIN
+
+
+def _version(command: list[str]) -> tuple[int, ...] | None:
+    try:
+        done = subprocess.run([*command, "-c", _VERSION_SCRIPT], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return tuple(int(part) for part in done.stdout.strip().split("."))
+
+
+def _pyenv_root() -> Path | None:
+    if os.environ.get("PYENV_ROOT"):
+        return Path(os.environ["PYENV_ROOT"])
+    if shutil.which("pyenv"):
+        done = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=False)
+        if done.returncode == 0:
+            return Path(done.stdout.strip())
+    default = Path.home() / ".pyenv"
+    return default if default.is_dir() else None
+
+
+def discover(chroot_arches: tuple[str, ...] = ()) -> tuple[list[Interpreter], list[str]]:
+    """(interpreters found, notes about what was looked for and not found)."""
+    found: list[Interpreter] = []
+    notes: list[str] = []
+    root = _pyenv_root()
+    versions = sorted((root / "versions").iterdir()) if root and (root / "versions").is_dir() else []
+    if root is None:
+        notes.append("pyenv not found: no CPython 2.7/3.6-3.13 from pyenv")
+    for wanted in WANTED_PYENV:
+        matches = [v for v in versions if v.name == wanted or v.name.startswith(wanted + ".")]
+        exe = next((v / "bin" / "python" for v in reversed(matches) if (v / "bin" / "python").exists()), None)
+        version = _version([str(exe)]) if exe else None
+        if exe is None or version is None:
+            if root is not None:
+                notes.append(f"pyenv has no working CPython {wanted} (skipped)")
+            continue
+        found.append(Interpreter(f"pyenv-{matches[-1].name}", str(exe), version))
+    for name in ("pypy3", "python3"):
+        exe = shutil.which(name, path="/usr/bin")
+        version = _version([exe]) if exe else None
+        if exe is None or version is None:
+            notes.append(f"/usr/bin/{name} not found (skipped; Debian: apt-get install {name})")
+            continue
+        found.append(Interpreter(f"debian-{name}", exe, version))
+    from rckit.conformance.chroots import chroot_python, is_built
+
+    for arch in chroot_arches:
+        if not is_built(arch):
+            notes.append(f"chroot {arch} is not built (python -m rckit.conformance.chroots build {arch})")
+            continue
+        command = chroot_python(arch)
+        version = _version(command.split())
+        if version is None:
+            notes.append(f"chroot {arch}: its python3 does not run (skipped)")
+            continue
+        found.append(Interpreter(f"chroot-{arch}", command, version))
+    return found, notes
