@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple
 from rckit.platforms import current, python_names, since
 from rckit.reference import _behaviour as B
 from rckit.reference._convert import c_int, limit_value, limits_pair, os_error
-from rckit.reference._convert import pid as convert_pid
+from rckit.reference._convert import prlimit_int
 from rckit.reference._ffi import load
 from rckit.reference._rusage import make_struct_rusage
 
@@ -55,8 +55,8 @@ struct_rusage = make_struct_rusage(PUBLIC_MODULE)
 _make_rusage = tuple.__new__
 
 
-def _resource(obj: object) -> int:
-    value = c_int(obj)
+def _resource(obj: object, convert: Callable[[object], int] = c_int) -> int:
+    value = convert(obj)
     if not 0 <= value < _NLIMITS:
         raise ValueError(B.MSG_INVALID_RESOURCE)
     return value
@@ -138,9 +138,9 @@ def prlimit(pid: Any = _NO, resource: Any = _NO, limits: Any = _NO, /, *extra: A
     if not 2 <= given <= 3:
         raise TypeError(B.prlimit_arity(given))
     if type(pid) is not int or not _INT_MIN <= pid <= _INT_MAX:
-        pid = convert_pid(pid)
+        pid = prlimit_int(pid)
     if type(resource) is not int or not 0 <= resource < _NLIMITS:
-        resource = _resource(resource)
+        resource = _resource(resource, prlimit_int)
     if _audit is not None:
         _audit("resource.prlimit", pid, resource, None if limits is _NO else limits)
     old = _new_rl()
@@ -201,8 +201,15 @@ def _sig_setrlimit(resource: int, limits: Tuple[int, int], /) -> None:
     return setrlimit(resource, limits)
 
 
-def _sig_prlimit(pid: int, resource: int, limits: Optional[Tuple[int, int]] = None, /) -> Tuple[int, int]:
-    return prlimit(pid, resource) if limits is None else prlimit(pid, resource, limits)
+if B.PRLIMIT_NONE_READS:
+
+    def _sig_prlimit(pid: int, resource: int, limits: Optional[Tuple[int, int]] = None, /) -> Tuple[int, int]:
+        return prlimit(pid, resource, limits)
+
+else:  # 3.8-3.11: an optional argument with no default value (CPython's optional group)
+
+    def _sig_prlimit(pid: int, resource: int, limits: Tuple[int, int] = ..., /) -> Tuple[int, int]:  # type: ignore[assignment]
+        return prlimit(pid, resource) if limits is ... else prlimit(pid, resource, limits)
 
 
 def _sig_getrusage(who: int, /) -> Any:

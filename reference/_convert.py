@@ -18,7 +18,7 @@ __all__ = [
     "limit_value",
     "limits_pair",
     "os_error",
-    "pid",
+    "prlimit_int",
     "to_int",
 ]
 
@@ -53,8 +53,9 @@ def c_int(obj: object) -> int:
     return value
 
 
-def pid(obj: object) -> int:
-    """prlimit's ``pid`` (a C ``pid_t``), converted as the running version converts it."""
+def prlimit_int(obj: object) -> int:
+    """prlimit's ``pid`` and ``resource``: parsed with the "i" format before 3.12 (its own range
+    messages), as a C int from 3.12 (3.12.3 for the pid)."""
     _reject_float(obj)
     value = to_int(obj)
     if B.PID_IS_C_INT:
