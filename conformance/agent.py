@@ -131,6 +131,8 @@ def decode(obj, module):
         return object()
     if tag == "exploding":
         return Exploding(obj.get("where", "iter"))
+    if tag == "pid":
+        return os.getpid() if obj.get("which") == "self" else os.getppid()
     raise ValueError("unknown tag %r" % (tag,))
 
 

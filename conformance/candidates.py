@@ -278,6 +278,8 @@ class AgentProcess:
 
     def request(self, op: str, to: int | None = None, timeout: float = DEFAULT_TIMEOUT, **fields: Any) -> dict[str, Any]:
         """Send one request and return its reply (``ok``, ``error`` or ``ended``)."""
+        if to is None and self.sessions and not (op == "exit" and not fields):
+            raise AgentError(f"{self.label}: a child session is open; the root agent answers only after it ends")
         message = {"id": self.next_id, "op": op, **fields}
         if to is not None:
             message["to"] = to
@@ -445,6 +447,7 @@ class Candidate:
     def __init__(self, spec: CandidateSpec) -> None:
         self.spec = spec
         self._agent: AgentProcess | None = None
+        self._description: dict[str, Any] = {}
 
     @property
     def id(self) -> str:
@@ -460,6 +463,8 @@ class Candidate:
         if self._agent is None or self._agent.proc.poll() is not None:
             argv, pythonpath = self._agent_argv()
             self._agent = AgentProcess(argv, _agent_env(self.spec.env, pythonpath), self.id)
+            # Ask now: while a child session is open the root agent cannot answer.
+            self._description = self._agent.ok("describe")
         return self._agent
 
     @cached_property
@@ -468,8 +473,8 @@ class Candidate:
         return Info(self._describe(), os.uname().machine)
 
     def _describe(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.agent.ok("describe")
-        return result
+        self.agent  # noqa: B018 - starting the agent describes it
+        return self._description
 
     def call(self, fn: str, *args: Any, **kwargs: Any) -> Outcome:
         """A read-only call (IsolationError for anything that changes limits)."""

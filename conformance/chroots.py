@@ -108,6 +108,22 @@ def _enter(root: str, command: list[str]) -> None:
     os.execvp(command[0], command)
 
 
+def _probe(arch: str) -> int:
+    from rckit.conformance.toolchain import for_target
+    from rckit.platforms.cprobe import build_and_run, compare
+
+    target = target_for_arch(arch)
+    toolchain = for_target(target)
+    if toolchain is None:
+        print(f"{arch}: no cross compiler or qemu for {target.id} here ({target.toolchain})")
+        return 1
+    problems = compare(target, build_and_run(target, toolchain.cc, toolchain.static, toolchain.run_prefix))
+    for problem in problems:
+        print(f"{target.id}: {problem}")
+    print(f"{arch} ({target.id}): {'agrees with the C headers' if not problems else f'{len(problems)} difference(s)'}")
+    return 1 if problems else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build, list or enter chroots."""
     parser = argparse.ArgumentParser(prog="python -m rckit.conformance.chroots", description=__doc__.split("\n\n")[0])
@@ -115,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     build_cmd = sub.add_parser("build", help="build (or reuse) the chroot of one or more Debian architectures")
     build_cmd.add_argument("arch", nargs="+")
     build_cmd.add_argument("--force", action="store_true", help="rebuild even if cached")
+    probe = sub.add_parser("probe", help="check an architecture's platform entry with the C probe (cross compiler + qemu)")
+    probe.add_argument("arch", nargs="+")
     sub.add_parser("list", help="show which chroots are built")
     enter = sub.add_parser("enter", help="run a command inside a chroot with a private /proc")
     enter.add_argument("root")
@@ -123,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "build":
         for arch in args.arch:
             print(f"{arch}: {build(arch, args.force)}")
+    elif args.command == "probe":
+        return max(_probe(arch) for arch in args.arch)
     elif args.command == "list":
         for arch in sorted({t.toolchain.get('debian_arch') for t in targets().values()} - {None}):
             print(f"{arch:10} {'built' if is_built(arch) else 'not built':10} {chroot_dir(arch)}")

@@ -3,13 +3,17 @@ python3, and built chroots. What is missing is reported, never an error."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["REFERENCE_MIN", "WANTED_PYENV", "Interpreter", "discover"]
+__all__ = ["REFERENCE_MIN", "WANTED_PYENV", "Interpreter", "discover", "find", "main"]
 
 #: The CPython versions the kit is exercised against (pyenv version prefixes).
 WANTED_PYENV = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
@@ -26,6 +30,12 @@ class Interpreter:
     label: str
     command: str
     version: tuple[int, ...]
+    implementation: str = "cpython"
+
+    @property
+    def name(self) -> str:
+        """The short name sessions use: cpython3.12, pypy3.9, ..."""
+        return f"{self.implementation}{self.version[0]}.{self.version[1]}"
 
     @property
     def runs_reference(self) -> bool:
@@ -77,7 +87,7 @@ def discover(chroot_arches: tuple[str, ...] = ()) -> tuple[list[Interpreter], li
         if exe is None or version is None:
             notes.append(f"/usr/bin/{name} not found (skipped; Debian: apt-get install {name})")
             continue
-        found.append(Interpreter(f"debian-{name}", exe, version))
+        found.append(Interpreter(f"debian-{name}", exe, version, "pypy" if name == "pypy3" else "cpython"))
     from rckit.conformance.chroots import chroot_python, is_built
 
     for arch in chroot_arches:
@@ -91,3 +101,31 @@ def discover(chroot_arches: tuple[str, ...] = ()) -> tuple[list[Interpreter], li
             continue
         found.append(Interpreter(f"chroot-{arch}", command, version))
     return found, notes
+
+
+def find(name: str) -> Interpreter | None:
+    """The interpreter a session calls ``name`` (cpython3.8, pypy3.9, debian-python3, ...), or None.
+    pyenv's CPythons come before Debian's for the same version."""
+    found, _ = discover()
+    return next((i for i in found if name in (i.name, i.label)), None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print what was found as JSON (or, with --find NAME, that one's command; exit 3 if absent)."""
+    parser = argparse.ArgumentParser(prog="python -m rckit.conformance.discovery", description=__doc__.split("\n")[0])
+    parser.add_argument("--find", metavar="NAME", help="print the command of this interpreter (cpython3.8, pypy3.9, ...)")
+    args = parser.parse_args(argv)
+    if args.find:
+        interpreter = find(args.find)
+        if interpreter is None:
+            print(f"{args.find} is not installed here", file=sys.stderr)
+            return 3
+        print(interpreter.command)
+        return 0
+    found, notes = discover()
+    print(json.dumps({"found": [dict(asdict(i), name=i.name) for i in found], "missing": notes}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -38,6 +38,8 @@ SYMBOLS = {
 class TestResult:
     """One test on one candidate."""
 
+    __test__ = False  # not a pytest test class
+
     nodeid: str
     test: str
     candidate: str

@@ -21,6 +21,7 @@ __all__ = [
     "Iter",
     "Opaque",
     "Outcome",
+    "Pid",
     "Raised",
     "decode",
     "encode",
@@ -73,6 +74,13 @@ class Exploding:
     """An object whose ``__iter__`` and ``__index__`` raise RuntimeError."""
 
 
+@dataclass(frozen=True)
+class Pid:
+    """The pid of the process that makes the call (``self``) or of its parent (``parent``)."""
+
+    which: str = "self"
+
+
 def encode(value: Any) -> dict[str, Any]:
     """A Python value or marker as tagged JSON for the agent."""
     if isinstance(value, bool):
@@ -104,6 +112,8 @@ def encode(value: Any) -> dict[str, Any]:
         return {"t": "object"}
     if isinstance(value, Exploding):
         return {"t": "exploding"}
+    if isinstance(value, Pid):
+        return {"t": "pid", "which": value.which}
     raise TypeError(f"cannot send {value!r} to a candidate")
 
 
