@@ -1,0 +1,122 @@
+"""Sessions of the resource conformance kit; the same ones run on every OS in CI.
+
+    nox -s tests lint                  the kit's own tests and static checks (what CI runs)
+    nox -s "conformance(host)"         this interpreter's resource and the reference (the main job)
+    nox -s conformance                 one session per interpreter found (missing ones are skipped)
+    nox -s matrix                      every interpreter in one run, one report
+    nox -s "chroot(arm64)"             a Debian arm64 chroot under qemu-user (i386, arm64, s390x)
+    nox -s benchmark                   ns per call against the C module, per interpreter
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).resolve().parent
+INTERPRETERS = [
+    "host",
+    "cpython2.7", "cpython3.6", "cpython3.7", "cpython3.8", "cpython3.9", "cpython3.10",
+    "cpython3.11", "cpython3.12", "cpython3.13", "pypy3.9", "debian-python3",
+]  # fmt: skip
+ARCHES = ["i386", "arm64", "s390x"]
+PACKAGES = ROOT / "build" / "typecheck"
+
+
+def _apt_install(session: nox.Session, *packages: str) -> None:
+    """Install Debian packages when this is a root Debian machine without them; else say why not."""
+    missing = [p for p in packages if subprocess.run(["dpkg", "-s", p], capture_output=True, check=False).returncode != 0] if shutil.which("dpkg") else list(packages)
+    if not missing:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        session.warn(f"not installing {' '.join(missing)}: needs root and apt-get; what needs them is skipped")
+        return
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, external=True, env={"DEBIAN_FRONTEND": "noninteractive"})
+
+
+def _find(session: nox.Session, name: str) -> str | None:
+    """The command of interpreter ``name``, found by the kit's own discovery, or None."""
+    output = session.run("python", "-m", "rckit.conformance.discovery", "--find", name, silent=True, success_codes=[0, 3])
+    command = str(output or "").strip().splitlines()
+    return command[-1] if command and not command[-1].endswith("not installed here") else None
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The kit's own tests (unit, differential, stubtest, probes, the suite on broken candidates)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-n", "auto", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over everything; mypy --strict over the packages, tests, benchmarks and this file."""
+    session.install("-e", ".[lint]", "nox")
+    session.run("ruff", "check", ".")
+    # The four top-level folders are installed as rckit.*; give mypy the same view.
+    shutil.rmtree(PACKAGES, ignore_errors=True)
+    (PACKAGES / "rckit").mkdir(parents=True)
+    for part in ("spec", "reference", "platforms", "conformance"):
+        (PACKAGES / "rckit" / part).symlink_to(ROOT / part)
+    packages = [arg for part in ("spec", "reference", "platforms", "conformance") for arg in ("-p", f"rckit.{part}")]
+    session.run("mypy", *packages, env={"MYPYPATH": str(PACKAGES)})
+    session.run("mypy", "tests", "benchmarks", "noxfile.py", env={"MYPYPATH": str(PACKAGES)})
+
+
+@nox.session
+@nox.parametrize("interpreter", INTERPRETERS, ids=INTERPRETERS)
+def conformance(session: nox.Session, interpreter: str) -> None:
+    """Judge one interpreter's resource module and (3.8+) the reference; host means in-process."""
+    session.install("-e", ".")
+    if interpreter == "pypy3.9":
+        _apt_install(session, "pypy3")
+    report = f"reports/{interpreter}"
+    if interpreter == "host":
+        session.run("python", "-m", "rckit.conformance", "--report", report, *session.posargs)
+        return
+    command = _find(session, interpreter)
+    if command is None:
+        session.skip(f"{interpreter} is not installed on this machine")
+    impls = ["--impl", "resource"]
+    version = session.run(*command.split(), "-c", "import sys; print(sys.version_info[0] * 100 + sys.version_info[1])", silent=True, external=True)
+    if int(str(version).strip()) >= 308:
+        impls += ["--impl", "rckit.reference.resource"]
+    session.run("python", "-m", "rckit.conformance", "--python", command, *impls, "--report", report, *session.posargs)
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """Every interpreter found here, each with its C module and (3.8+) the reference, one report."""
+    session.install("-e", ".")
+    _apt_install(session, "pypy3")
+    session.run("python", "-m", "rckit.conformance", "--all-interpreters", "--report", "reports/matrix", *session.posargs)
+
+
+@nox.session
+@nox.parametrize("arch", ARCHES, ids=ARCHES)
+def chroot(session: nox.Session, arch: str) -> None:
+    """Build (or reuse) a Debian chroot of ``arch``, check its platform entry with the C probe,
+    and judge its python3's resource module and the reference inside it."""
+    session.install("-e", ".")
+    if os.geteuid() != 0:
+        session.skip("building and entering chroots needs root")
+    _apt_install(session, "debootstrap", "qemu-user-static", "binfmt-support")
+    session.run("python", "-m", "rckit.conformance.chroots", "build", arch)
+    session.run("python", "-m", "rckit.conformance.chroots", "probe", arch)
+    session.run("python", "-m", "rckit.conformance", "--chroot", arch, "--report", f"reports/chroot-{arch}", *session.posargs)
+
+
+@nox.session
+def benchmark(session: nox.Session) -> None:
+    """ns per call of the reference against the C module, measured in the same process, on every
+    interpreter found (CPython 3.8-3.13, PyPy)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench.py", "--all-interpreters", *session.posargs)
