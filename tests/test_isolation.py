@@ -1,0 +1,46 @@
+"""Nothing a run does can change the harness's limits: the guard refuses, the snapshot notices."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from rckit.conformance.candidates import CandidateSpec, IsolationError, make_candidate
+
+
+@pytest.mark.parametrize(("fn", "args"), [("setrlimit", (4, (0, 0))), ("prlimit", (0, 4, (0, 0))), ("setrlimit", ())])
+def test_limit_changing_calls_are_refused_outside_a_child(fn: str, args: tuple[object, ...]) -> None:
+    candidate = make_candidate(CandidateSpec("resource"))
+    with pytest.raises(IsolationError, match="isolated"):
+        candidate.call(fn, *args)
+
+
+def test_reading_calls_run_in_process() -> None:
+    candidate = make_candidate(CandidateSpec("resource"))
+    assert candidate.call("prlimit", 0, 4, None).returned or candidate.call("prlimit", 0, 4, None).raised("TypeError")
+    assert candidate.call("getrlimit", 4).returned
+
+
+def test_the_snapshot_notices_a_change() -> None:
+    code = (
+        "import resource\n"
+        "from rckit.conformance.isolation import LimitsSnapshot\n"
+        "snap = LimitsSnapshot.take()\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (soft - 1, hard))\n"
+        "print(snap.changes())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "resource 7:" in done.stdout
+
+
+def test_a_child_session_changes_only_itself() -> None:
+    candidate = make_candidate(CandidateSpec("resource"))
+    before = candidate.call("getrlimit", 4).value
+    with candidate.isolated() as child:
+        assert child.call("setrlimit", 4, (0, 0)).returned
+        assert child.getrlimit(4) == (0, 0)
+    assert candidate.call("getrlimit", 4).value == before
+    candidate.close()

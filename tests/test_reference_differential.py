@@ -1,0 +1,189 @@
+"""The reference behaves exactly like CPython's C module of the same version (issue 3).
+
+For each interpreter, hypothesis draws calls (good arguments, junk, wrong arities, keyword
+arguments) and runs each in a fresh child of two agents: one with CPython's ``resource`` (the
+oracle), one with ``rckit.reference.resource`` (the subject). Return values, exception types and
+messages, warnings, audit events, and the limits left behind must be identical. On PyPy the
+oracle is CPython 3.9 (the reference promises CPython's behaviour, not PyPy's module's).
+Interpreters missing on the machine are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rckit.conformance.candidates import AgentCandidate, Candidate, CandidateSpec
+from rckit.conformance.discovery import find
+from rckit.conformance.values import Attr, Exploding, Foreign, IndexOnly, IntOnly, IntSubclass, Iter, Opaque, Outcome, Pid
+
+SUBJECT, ORACLE = "rckit.reference.resource", "resource"
+PAIRS = ["host", "cpython3.8", "cpython3.9", "cpython3.10", "cpython3.11", "cpython3.12", "cpython3.13", "pypy3.9"]
+
+
+@pytest.fixture(scope="module", params=PAIRS)
+def pair(request: pytest.FixtureRequest) -> Iterator[tuple[Candidate, Candidate]]:
+    """(oracle, subject) agents for one interpreter."""
+    name = request.param
+    if name == "host":
+        subject_python = oracle_python = sys.executable
+    else:
+        found = find(name)
+        if found is None:
+            pytest.skip(f"{name} is not installed on this machine")
+        subject_python = oracle_python = found.command
+        if name.startswith("pypy"):
+            cpython = find("cpython" + name.removeprefix("pypy"))
+            if cpython is None:
+                pytest.skip(f"no CPython {name.removeprefix('pypy')} to compare {name} with")
+            oracle_python = cpython.command
+    oracle = AgentCandidate(CandidateSpec.parse(ORACLE, oracle_python))
+    subject = AgentCandidate(CandidateSpec.parse(SUBJECT, subject_python))
+    yield oracle, subject
+    oracle.close()
+    subject.close()
+
+
+# --- what to call -------------------------------------------------------------------------------
+
+BOUNDARY = [0, 1, -1, -2, 2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64, 10**30]
+junk = st.one_of(
+    st.text(max_size=3), st.none(), st.just(Opaque()), st.just(Exploding()), st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False, width=32), st.lists(st.integers(0, 3), max_size=2),
+    st.integers(0, 20).map(IndexOnly), st.integers(0, 20).map(IntOnly), st.integers(0, 20).map(IntSubclass),
+)  # fmt: skip
+resources = st.one_of(st.integers(0, 15), st.sampled_from([-1, 16, 1000, 2**31 - 1, -(2**31), 2**31, 2**64]), junk, st.just(Attr("RLIMIT_CORE")))
+values = st.one_of(st.sampled_from(BOUNDARY), st.integers(0, 5000), st.just(Attr("RLIM_INFINITY")), junk)
+limits = st.one_of(
+    st.tuples(values, values),
+    st.tuples(values, values).map(list),
+    st.tuples(values, values).map(Iter),
+    st.lists(st.integers(0, 10), max_size=4).filter(lambda v: len(v) != 2).map(tuple),
+    st.sampled_from([5, None, "ab", b"\x00\x05"]),
+    st.just(Opaque()),
+    st.just(Exploding()),
+)
+safe_pids = st.one_of(st.just(0), st.just(Pid("self")), st.sampled_from([-1, 4194304, 2**31 - 1, 2**31, 2**40, 2**64]), junk)
+read_pids = st.one_of(safe_pids, st.just(Pid("parent")))
+whos = st.one_of(st.sampled_from([0, -1, 1, -2, 2, 42, 2**31, -(2**31) - 1, 2**64]), junk)
+
+
+def arity(name: str, good: list[st.SearchStrategy[Any]]) -> st.SearchStrategy[tuple[str, list[Any], dict[str, Any]]]:
+    """Calls of ``name`` with the right arguments, too few, too many, or keyword arguments."""
+    args = st.tuples(*good).map(list)
+    return st.one_of(
+        args.map(lambda a: (name, a, {})),
+        args.map(lambda a: (name, a[:-1], {})) if good else st.nothing(),
+        args.map(lambda a: (name, [*a, 0], {})),
+        args.map(lambda a: (name, a[1:], {"x": a[0]} if a else {"x": 1})),
+    )
+
+
+calls = st.one_of(
+    arity("getrlimit", [resources]),
+    arity("setrlimit", [resources, limits]),
+    arity("getrusage", [whos]),
+    st.just(("getpagesize", [], {})),
+    st.just(("getpagesize", [1], {})),
+    st.tuples(read_pids, resources).map(lambda a: ("prlimit", list(a), {})),
+    st.tuples(safe_pids, resources, st.one_of(limits, st.none())).map(lambda a: ("prlimit", list(a), {})),
+    st.sampled_from([("prlimit", [], {}), ("prlimit", [0], {}), ("prlimit", [0, 4, None, 1], {}), ("prlimit", [0], {"resource": 4})]),
+    st.tuples(st.one_of(st.integers(13, 18).map(lambda n: list(range(n))), junk), st.sampled_from([None, {}, {"x": 1}, 5])).map(
+        lambda a: ("struct_rusage", [a[0]] if a[1] is None else list(a), {})
+    ),
+)
+
+
+# --- how to compare ------------------------------------------------------------------------------
+
+ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+
+
+def normal(value: Any, module: str, pids: dict[int, str]) -> Any:
+    """A result with what legitimately differs removed: module names, object addresses, and the
+    pids of the two processes (an audit event carries the caller's own pid)."""
+    if isinstance(value, Foreign):
+        items = tuple(normal(v, module, pids) for v in value.items) if value.items is not None else None
+        return ("object", value.type.replace(module + ".", "resource."), ADDRESS.sub("", value.repr), items)
+    if isinstance(value, tuple):
+        return tuple(normal(v, module, pids) for v in value)
+    if isinstance(value, list):
+        return [normal(v, module, pids) for v in value]
+    if type(value) is int and value in pids:
+        return pids[value]
+    return value
+
+
+def observed(outcome: Outcome, module: str, fn: str, pids: dict[int, str]) -> tuple[Any, ...]:
+    """What must match between oracle and subject."""
+    if outcome.kind == "raise" and outcome.exception is not None:
+        result: tuple[Any, ...] = ("raise", outcome.exception.type, outcome.exception.message)
+    elif fn == "getrusage" and isinstance(outcome.value, Foreign):  # usage differs between processes
+        result = ("return", outcome.value.type.replace(module + ".", "resource."), tuple(type(v).__name__ for v in outcome.value.items or ()))
+    else:
+        result = ("return", normal(outcome.value, module, {}))
+    return (*result, outcome.warnings, tuple((e, normal(a, module, pids)) for e, a in outcome.audit))
+
+
+def run(candidate: Candidate, fn: str, args: list[Any], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], Any]:
+    """The observed outcome of the call in a fresh child, and the child's limits afterwards."""
+    with candidate.isolated() as child:
+        outcome = child.call(fn, *args, **kwargs)
+        after = tuple(child.getrlimit(r) for r in (3, 4, 7))  # STACK, CORE, NOFILE on Linux
+        pids = {child.pid: "<self>", candidate.info.pid: "<parent>"}
+    return observed(outcome, candidate.spec.module, fn, pids), after
+
+
+def pid_truncation_bug(oracle: Candidate, fn: str, args: list[Any]) -> bool:
+    """CPython 3.12.0-3.12.2 truncates prlimit's pid (gh-117021); the reference is 3.12.3+."""
+    pid = args[0] if fn == "prlimit" and args else None
+    return (3, 12, 0) <= oracle.info.version_tuple < (3, 12, 3) and isinstance(pid, int) and not -(2**31) <= pid < 2**31
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the differential oracle pairs are Linux interpreters")
+@settings(max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(call=calls)
+def test_reference_matches_cpython(pair: tuple[Candidate, Candidate], call: tuple[str, list[Any], dict[str, Any]]) -> None:
+    """Same result or same exception (type and message), warnings, audit events and limits."""
+    oracle, subject = pair
+    fn, args, kwargs = call
+    got, got_after = run(subject, fn, args, kwargs)
+    if pid_truncation_bug(oracle, fn, args):
+        assert got[:3] == ("raise", "OverflowError", "Python int too large to convert to C int"), got
+        return
+    expected, expected_after = run(oracle, fn, args, kwargs)
+    assert got == expected, f"{fn}{tuple(args)} {kwargs or ''}\n  CPython:   {expected}\n  reference: {got}"
+    assert got_after == expected_after, f"{fn}{tuple(args)} left limits {got_after}, CPython {expected_after}"
+
+
+def test_same_public_names_and_values(pair: tuple[Candidate, Candidate]) -> None:
+    """Exactly CPython's public names, with the same constant values."""
+    oracle, subject = pair
+    assert subject.info.names == oracle.info.names
+    assert subject.info.constants == oracle.info.constants
+
+
+def test_same_error_class(pair: tuple[Candidate, Candidate]) -> None:
+    """`error` is OSError in both."""
+    oracle, subject = pair
+    assert subject.error_class() == oracle.error_class()
+
+
+def test_same_result_type_facts(pair: tuple[Candidate, Candidate]) -> None:
+    """struct_rusage: tuple subclass, field counts, immutability, pickling, repr form."""
+    oracle, subject = pair
+    facts = []
+    for candidate in pair:
+        with candidate.isolated() as child:
+            found = child.act("inspect_result_type")
+            found.pop("unchanged")
+            found["type"] = found["type"].replace(candidate.spec.module + ".", "resource.")
+            found.update(child.act("tuple_operations"))
+            facts.append(found)
+    assert facts[1] == facts[0]

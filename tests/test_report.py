@@ -1,0 +1,75 @@
+"""The report: aggregation per rule and candidate, the three renderings, the JSON schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from rckit.conformance.plugin import classify
+from rckit.conformance.report import TestResult, build, terminal_lines, to_markdown, write
+from rckit.spec import load
+
+SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "conformance" / "schemas" / "report.schema.json").read_text())
+INFO = {"implementation": "cpython", "python": "3.11.7", "platform": "linux-x86_64-glibc", "privileged": False, "emulated": False}
+
+
+def result(test: str, status: str, rule: str = "LIMITS.GET_PAIR", candidate: str = "host:resource") -> TestResult:
+    return TestResult(nodeid=f"suite::{test}", test=test, candidate=candidate, rules=[rule], status=status, reason=f"why {test}", duration=0.1)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "cell"),
+    [(["pass", "pass"], "pass"), (["pass", "fail"], "fail"), (["xfail", "pass"], "xfail"), (["xfail", "xpass"], "xpass"), (["n/a"], "n/a"), (["error", "xfail"], "error")],
+)
+def test_a_rule_takes_the_worst_status_of_its_tests(statuses: list[str], cell: str) -> None:
+    report = build(load(), [result(f"t{n}", s) for n, s in enumerate(statuses)], {"host:resource": INFO}, {"command": "x", "profile": "quick", "runner_limits_unchanged": True})
+    assert report.matrix["LIMITS.GET_PAIR"]["host:resource"]["status"] == cell
+
+
+def test_untested_rules_show_as_waived_or_not_run() -> None:
+    report = build(load(), [], {"host:resource": INFO}, {"command": "x", "profile": "quick", "runner_limits_unchanged": True})
+    assert report.matrix["EFFECTS.RSS"]["host:resource"]["status"] == "waived"
+    assert report.matrix["LIMITS.GET_PAIR"]["host:resource"]["status"] == "not run"
+
+
+def test_json_validates_and_markdown_has_the_matrix(tmp_path: Path) -> None:
+    results = [result("a", "pass"), result("b", "fail", "USAGE.FIELD_TYPES"), result("c", "xfail", "LIMITS.SOFT_LE_HARD", "pypy3:resource")]
+    report = build(load(), results, {"host:resource": INFO, "pypy3:resource": INFO | {"implementation": "pypy"}}, {"command": "x", "profile": "default", "runner_limits_unchanged": True})
+    json_path, md_path = write(report, tmp_path)
+    jsonschema.validate(json.loads(json_path.read_text()), SCHEMA)
+    markdown = md_path.read_text()
+    assert "| LIMITS.GET_PAIR | must | ✅ pass | · not run |" in markdown
+    assert "❌ FAIL" in markdown and "⚠️ known" in markdown
+    assert any("USAGE.FIELD_TYPES on host:resource" in line for line in terminal_lines(report))
+    assert [r.status for r in report.unexpected()] == ["fail"]
+
+
+class Report:
+    """Just enough of pytest.TestReport for classify()."""
+
+    def __init__(self, when: str, outcome: str, longrepr: object = None, wasxfail: str | None = None) -> None:
+        self.when, self.outcome, self.longrepr = when, outcome, longrepr
+        self.passed, self.failed, self.skipped = outcome == "passed", outcome == "failed", outcome == "skipped"
+        if wasxfail is not None:
+            self.wasxfail = wasxfail
+
+
+@pytest.mark.parametrize(
+    ("report", "status"),
+    [
+        (Report("call", "passed"), "pass"),
+        (Report("call", "failed", "boom"), "fail"),
+        (Report("call", "skipped", ("f.py", 1, "Skipped: n/a: not here")), "n/a"),
+        (Report("setup", "skipped", ["f.py", 1, "Skipped: n/a: not here"]), "n/a"),
+        (Report("call", "skipped", ("f.py", 1, "Skipped: something else")), "error"),
+        (Report("call", "skipped", None, wasxfail="known"), "xfail"),
+        (Report("call", "passed", None, wasxfail="known"), "xpass"),
+        (Report("setup", "failed", "broken fixture"), "error"),
+        (Report("teardown", "passed"), None),
+    ],
+)
+def test_classify(report: Report, status: str | None) -> None:
+    assert classify(report)[0] == status  # type: ignore[arg-type]

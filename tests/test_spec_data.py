@@ -1,0 +1,102 @@
+"""The specification data validates itself; broken data is rejected with the specific problem."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from rckit.spec import DATA_DIR, SpecError, load, load_from
+
+
+@pytest.fixture
+def spec_copy(tmp_path: Path) -> Path:
+    """A writable copy of the spec data."""
+    target = tmp_path / "spec"
+    shutil.copytree(DATA_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_the_shipped_spec_loads() -> None:
+    spec = load()
+    assert len(spec.rules) >= 70
+    assert {e.id for e in spec.seeds()} == {"py22", "py23", "py27", "py27-text", "pymotw"}
+
+
+def test_every_rule_has_a_source_and_parsable_versions() -> None:
+    for rule in load().rules.values():
+        assert rule.sources, rule.id
+        str(rule.versions)  # parsed already; rendering must not fail
+        assert rule.holds_for_version("3.11.7") in (True, False)
+
+
+def test_every_seed_edition_is_cited_by_several_rules() -> None:
+    spec = load()
+    for edition in spec.seeds():
+        citing = [r.id for r in spec.rules.values() if any(s.edition == edition.id for s in r.sources)]
+        assert len(citing) >= 2, f"{edition.id} is cited by {citing}"
+
+
+def test_version_ranges_select_as_documented() -> None:
+    spec = load()
+    assert spec.rule("MODULE.ERROR_IS_OSERROR").holds_for_version("3.3.0")
+    assert not spec.rule("MODULE.ERROR_IS_OSERROR").holds_for_version("2.7.18")
+    assert spec.rule("LIMITS.FLOAT_REJECTED").holds_for_version("3.10.0")
+    assert not spec.rule("LIMITS.FLOAT_REJECTED").holds_for_version("3.9.18")
+    assert spec.rule("LIMITS.MINUS_ONE_MEANS_MAXIMUM").holds_for_version("3.14.0")
+    assert not spec.rule("LIMITS.MINUS_ONE_MEANS_MAXIMUM").holds_for_version("3.14.1")
+    assert Version("2.2") in spec.rule("USAGE.PLAIN_TUPLE").versions
+
+
+def test_errata_name_existing_rules_and_have_evidence() -> None:
+    spec = load()
+    assert {"ERRATUM.FSIZE_TEXT_IS_STACK", "ERRATUM.MAXRSS_NOT_PAGES", "ERRATUM.PRIVILEGE_IS_CAPABILITY"} <= set(spec.entries)
+    for entry in spec.entries.values():
+        assert entry.evidence and entry.rules
+        assert all(rid in spec.rules for rid in entry.rules)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "problem"),
+    [
+        ("rules/module.toml", 'id = "MODULE.ARITY"', 'id = "MODULE.AVAILABLE"', "duplicate id"),
+        ("rules/module.toml", 'versions = ">=3.3"', 'versions = "three point three"', "not a PEP 440 specifier"),
+        ("rules/pagesize.toml", 'sources = ["py22#getpagesize', 'sources = ["nowhere#getpagesize', "unknown edition 'nowhere'"),
+        ("rules/pagesize.toml", 'strength = "must"', 'strength = "should"', "strength must be one of"),
+        ("rules/pagesize.toml", 'platforms = ["unix"]', 'platforms = ["windows"]', "platforms must be a non-empty subset"),
+        ("rules/pagesize.toml", 'id = "PAGESIZE.SYSTEM_PAGE"', 'id = "LIMITS.SYSTEM_PAGE"', "must start with PAGESIZE."),
+        ("rules/effects.toml", 'waiver = { kind = "not-observable", reason = "Linux', 'waiver = { kind = "not-observable", reason = "short" } #', "written reason"),
+        ("rules/effects.toml", 'waiver = { kind = "not-observable"', 'waiver = { kind = "lazy"', "waiver kind 'lazy'"),
+        ("errata.toml", 'rules = ["USAGE.MAXRSS_UNIT"]', 'rules = ["USAGE.NO_SUCH_RULE"]', "links unknown rule"),
+        ("editions.toml", 'file = "002_6e2dd16bc033ceb2.txt"', 'location = "nowhere"', "a seed edition names its file"),
+    ],
+)
+def test_broken_spec_is_rejected(spec_copy: Path, file: str, old: str, new: str, problem: str) -> None:
+    _edit(spec_copy / file, old, new)
+    with pytest.raises(SpecError) as raised:
+        load_from(spec_copy)
+    assert any(problem in p for p in raised.value.problems), raised.value.problems
+
+
+def test_a_rule_without_sources_is_rejected(spec_copy: Path) -> None:
+    path = spec_copy / "rules" / "pagesize.toml"
+    text = path.read_text()
+    start = text.index("sources = [")
+    path.write_text(text[:start] + text[text.index("]", start) + 1 :])
+    with pytest.raises(SpecError, match="needs a non-empty list of sources"):
+        load_from(spec_copy)
+
+
+def test_an_uncited_seed_is_rejected(spec_copy: Path) -> None:
+    for path in (spec_copy / "rules").glob("*.toml"):
+        path.write_text(path.read_text().replace('"pymotw#', '"py27#'))
+    with pytest.raises(SpecError, match="pymotw: a seed edition that no rule cites"):
+        load_from(spec_copy)
