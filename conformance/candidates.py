@@ -512,7 +512,7 @@ class Candidate:
                     raise AgentError(f"{self.id}: still privileged after dropping to uid {dropped['uid']}")
             yield session
         finally:
-            if not session.ended:
+            if not session.ended and session.agent.proc.poll() is None:  # a killed agent has no sessions
                 session.close()
 
     @contextlib.contextmanager
