@@ -1,11 +1,11 @@
 """Sessions of the resource conformance kit; the same ones run on every OS in CI.
 
-    nox -s tests lint                  the kit's own tests and static checks (what CI runs)
-    nox -s "conformance(host)"         this interpreter's resource and the reference (the main job)
-    nox -s conformance                 one session per interpreter found (missing ones are skipped)
-    nox -s matrix                      every interpreter in one run, one report
-    nox -s "chroot(arm64)"             a Debian arm64 chroot under qemu-user (i386, arm64, s390x)
-    nox -s benchmark                   ns per call against the C module, per interpreter
+nox -s tests lint                  the kit's own tests and static checks (what CI runs)
+nox -s "conformance(host)"         this interpreter's resource and the reference (the main job)
+nox -s conformance                 one session per interpreter found (missing ones are skipped)
+nox -s matrix                      every interpreter in one run, one report
+nox -s "chroot(arm64)"             a Debian arm64 chroot under qemu-user (i386, arm64, s390x)
+nox -s benchmark                   ns per call against the C module, per interpreter
 """
 
 from __future__ import annotations
@@ -32,14 +32,27 @@ PACKAGES = ROOT / "build" / "typecheck"
 
 def _apt_install(session: nox.Session, *packages: str) -> None:
     """Install Debian packages when this is a root Debian machine without them; else say why not."""
-    missing = [p for p in packages if subprocess.run(["dpkg", "-s", p], capture_output=True, check=False).returncode != 0] if shutil.which("dpkg") else list(packages)
+    missing = (
+        [p for p in packages if subprocess.run(["dpkg", "-s", p], capture_output=True, check=False).returncode != 0]
+        if shutil.which("dpkg")
+        else list(packages)
+    )
     if not missing:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         session.warn(f"not installing {' '.join(missing)}: needs root and apt-get; what needs them is skipped")
         return
     session.run("apt-get", "update", "-qq", external=True)
-    session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, external=True, env={"DEBIAN_FRONTEND": "noninteractive"})
+    session.run(
+        "apt-get",
+        "install",
+        "-y",
+        "-qq",
+        "--no-install-recommends",
+        *missing,
+        external=True,
+        env={"DEBIAN_FRONTEND": "noninteractive"},
+    )
 
 
 def _find(session: nox.Session, name: str) -> str | None:
@@ -86,7 +99,9 @@ def conformance(session: nox.Session, interpreter: str) -> None:
     if command is None:
         session.skip(f"{interpreter} is not installed on this machine")
     impls = ["--impl", "resource"]
-    version = session.run(*command.split(), "-c", "import sys; print(sys.version_info[0] * 100 + sys.version_info[1])", silent=True, external=True)
+    version = session.run(
+        *command.split(), "-c", "import sys; print(sys.version_info[0] * 100 + sys.version_info[1])", silent=True, external=True
+    )
     if int(str(version).strip()) >= 308:
         impls += ["--impl", "rckit.reference.resource"]
     session.run("python", "-m", "rckit.conformance", "--python", command, *impls, "--report", report, *session.posargs)

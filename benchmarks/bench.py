@@ -115,9 +115,7 @@ def calibrate(timer: timeit.Timer, min_time: float) -> int:
         number *= 10
 
 
-def best_of(
-    c_timer: timeit.Timer, ref_timer: timeit.Timer, repeat: int, min_time: float
-) -> tuple[float, float]:
+def best_of(c_timer: timeit.Timer, ref_timer: timeit.Timer, repeat: int, min_time: float) -> tuple[float, float]:
     """(C ns/call, reference ns/call): the minimum over ``repeat`` alternating repeats."""
     c_number = calibrate(c_timer, min_time)
     ref_number = calibrate(ref_timer, min_time)
@@ -128,9 +126,7 @@ def best_of(
     return c_best * 1e9, ref_best * 1e9
 
 
-def plan(
-    c_mod: ModuleType, ref_mod: ModuleType
-) -> tuple[list[tuple[str, str, tuple[object, ...]]], dict[str, str]]:
+def plan(c_mod: ModuleType, ref_mod: ModuleType) -> tuple[list[tuple[str, str, tuple[object, ...]]], dict[str, str]]:
     """([(name, statement, args)], {name: why it is skipped})."""
     nofile = c_mod.RLIMIT_NOFILE
     current = c_mod.getrlimit(nofile)
@@ -139,11 +135,7 @@ def plan(
         ("setrlimit", f"setrlimit(RLIMIT_NOFILE, {current!r})", (nofile, current)),
     ]
     skipped: dict[str, str] = {}
-    missing = [
-        side
-        for side, mod in (("C module", c_mod), ("reference", ref_mod))
-        if not hasattr(mod, "prlimit")
-    ]
+    missing = [side for side, mod in (("C module", c_mod), ("reference", ref_mod)) if not hasattr(mod, "prlimit")]
     if missing:
         skipped["prlimit"] = f"the {' and the '.join(missing)} has no prlimit here"
     else:
@@ -152,9 +144,7 @@ def plan(
     return calls, skipped
 
 
-def measure(
-    ref_mod: ModuleType, repeat: int, min_time: float
-) -> tuple[list[Result], dict[str, str]]:
+def measure(ref_mod: ModuleType, repeat: int, min_time: float) -> tuple[list[Result], dict[str, str]]:
     """Time each call on both modules in this process."""
     calls, skipped = plan(resource, ref_mod)
     before = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -168,9 +158,7 @@ def measure(
             except (OSError, ValueError) as exc:
                 skipped[name] = f"{statement} raised {type(exc).__name__}: {exc}"
                 continue
-            c_ns, ref_ns = best_of(
-                make_timer(c_func, args), make_timer(ref_func, args), repeat, min_time
-            )
+            c_ns, ref_ns = best_of(make_timer(c_func, args), make_timer(ref_func, args), repeat, min_time)
             results.append(
                 {
                     "name": name,
@@ -184,9 +172,7 @@ def measure(
         after = resource.getrlimit(resource.RLIMIT_NOFILE)
         if after != before:  # setrlimit only ever sets the values just read; never leave a change
             resource.setrlimit(resource.RLIMIT_NOFILE, before)
-            raise RuntimeError(
-                f"RLIMIT_NOFILE changed from {before} to {after} during the benchmark"
-            )
+            raise RuntimeError(f"RLIMIT_NOFILE changed from {before} to {after} during the benchmark")
     return results, skipped
 
 
@@ -229,17 +215,14 @@ def format_run(run: Result) -> str:
                 f"{result['ratio']:>7.2f}x  {result['statement']}"
             )
         elif name in run["skipped_calls"]:
-            lines.append(
-                f"{name:<10} {'-':>10} {'-':>12} {'-':>8}  skipped: {run['skipped_calls'][name]}"
-            )
+            lines.append(f"{name:<10} {'-':>10} {'-':>12} {'-':>8}  skipped: {run['skipped_calls'][name]}")
     return "\n".join(lines)
 
 
 def format_run_markdown(run: Result) -> str:
     """The table of one interpreter in Markdown."""
     lines = [
-        f"{run['implementation']} {run['version']} on {run['machine']}, "
-        f"reference backend {run['backend']}:",
+        f"{run['implementation']} {run['version']} on {run['machine']}, reference backend {run['backend']}:",
         "",
         "| call | C ns/call | reference ns/call | reference / C |",
         "|---|---:|---:|---:|",
@@ -248,8 +231,7 @@ def format_run_markdown(run: Result) -> str:
         result = run["results"].get(name)
         if result is not None:
             lines.append(
-                f"| `{result['statement']}` | {result['c_ns']:.0f} | {result['reference_ns']:.0f} "
-                f"| {result['ratio']:.2f}x |"
+                f"| `{result['statement']}` | {result['c_ns']:.0f} | {result['reference_ns']:.0f} | {result['ratio']:.2f}x |"
             )
     return "\n".join(lines)
 
@@ -276,9 +258,7 @@ def format_summary(runs: list[Result], markdown: bool) -> str:
         return "\n".join(lines)
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     return "\n".join(
-        "  ".join(
-            cell.ljust(widths[i]) if i < 3 else cell.rjust(widths[i]) for i, cell in enumerate(row)
-        )
+        "  ".join(cell.ljust(widths[i]) if i < 3 else cell.rjust(widths[i]) for i, cell in enumerate(row))
         for row in [header, *rows]
     )
 
@@ -293,9 +273,7 @@ def write_json(path: str, document: Result) -> None:
 # --- every interpreter ------------------------------------------------------------------------
 
 
-def run_child(
-    command: str, label: str, stage: str, settings: tuple[int, float], workdir: str
-) -> tuple[Result | None, str]:
+def run_child(command: str, label: str, stage: str, settings: tuple[int, float], workdir: str) -> tuple[Result | None, str]:
     """Run this script under ``command``; (its run, or None, and its output or why it failed)."""
     out = os.path.join(workdir, f"{len(os.listdir(workdir))}.json")
     argv = [
@@ -308,9 +286,7 @@ def run_child(
     ]
     argv += ["--label", label, "--repeat", str(settings[0]), "--min-time", repr(settings[1])]
     try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=False
-        )
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"{type(exc).__name__}: {exc}"
     if done.returncode != 0 or not os.path.exists(out):
@@ -326,11 +302,9 @@ def run_child(
 def all_interpreters(settings: tuple[int, float], markdown: bool, json_path: str | None) -> int:
     """Run the script under every discovered interpreter that runs the reference."""
     try:
-        from rckit.conformance.discovery import discover  # noqa: PLC0415 - harness venv only
+        from rckit.conformance.discovery import discover
     except ImportError as exc:
-        print(
-            f"--all-interpreters needs rckit installed (the harness venv): {exc}", file=sys.stderr
-        )
+        print(f"--all-interpreters needs rckit installed (the harness venv): {exc}", file=sys.stderr)
         return 2
     found, notes = discover()
     skipped = [{"interpreter": "-", "reason": note} for note in notes]
@@ -359,9 +333,7 @@ def all_interpreters(settings: tuple[int, float], markdown: bool, json_path: str
                 )
                 continue
             print(f"=== {interpreter.label} ({interpreter.command})", flush=True)
-            run, output = run_child(
-                interpreter.command, interpreter.label, stage, settings, str(results)
-            )
+            run, output = run_child(interpreter.command, interpreter.label, stage, settings, str(results))
             print(output, flush=True)
             print()
             if run is None:
@@ -390,23 +362,13 @@ def all_interpreters(settings: tuple[int, float], markdown: bool, json_path: str
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments, measure, print; 0 unless something crashed."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument(
-        "--all-interpreters", action="store_true", help="run under every discovered interpreter"
-    )
+    parser.add_argument("--all-interpreters", action="store_true", help="run under every discovered interpreter")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON to FILE")
     parser.add_argument("--quick", action="store_true", help="few, short repeats (for tests)")
-    parser.add_argument(
-        "--markdown", action="store_true", help="print the summary as a Markdown table"
-    )
-    parser.add_argument(
-        "--repeat", type=int, help=f"repeats per side (default {DEFAULT_SETTINGS[0]})"
-    )
-    parser.add_argument(
-        "--min-time", type=float, help=f"seconds per repeat (default {DEFAULT_SETTINGS[1]})"
-    )
-    parser.add_argument(
-        "--reference-path", metavar="DIR", help="import rckit.reference from DIR first"
-    )
+    parser.add_argument("--markdown", action="store_true", help="print the summary as a Markdown table")
+    parser.add_argument("--repeat", type=int, help=f"repeats per side (default {DEFAULT_SETTINGS[0]})")
+    parser.add_argument("--min-time", type=float, help=f"seconds per repeat (default {DEFAULT_SETTINGS[1]})")
+    parser.add_argument("--reference-path", metavar="DIR", help="import rckit.reference from DIR first")
     parser.add_argument("--label", help="the interpreter's name in the output")
     args = parser.parse_args(argv)
     repeat, min_time = QUICK_SETTINGS if args.quick else DEFAULT_SETTINGS

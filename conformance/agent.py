@@ -28,14 +28,18 @@ import time
 import traceback
 import warnings
 
+try:  # only for the type comments; typing may be missing on very old interpreters
+    from typing import Any, Dict, List, Optional, Sequence, Tuple  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+
 PROTOCOL_VERSION = 1
 RUSAGE_FIELDS = (
     "ru_utime", "ru_stime", "ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt",
     "ru_majflt", "ru_nswap", "ru_inblock", "ru_oublock", "ru_msgsnd", "ru_msgrcv",
     "ru_nsignals", "ru_nvcsw", "ru_nivcsw",
 )
-PY2 = sys.version_info[0] == 2
-if PY2:  # pragma: no cover - exercised under CPython 2.7 only
+if sys.version_info[0] == 2:  # pragma: no cover - exercised under CPython 2.7 only
     string_types = (str, unicode)  # noqa: F821
     integer_types = (int, long)  # noqa: F821
 else:
@@ -106,7 +110,9 @@ def decode(obj, module):
     if tag == "float":
         return float.fromhex(value)
     if tag == "str":
-        return value if not PY2 else value.encode("utf-8") if isinstance(value, unicode) else value  # noqa: F821
+        if sys.version_info[0] == 2 and not isinstance(value, str):  # pragma: no cover
+            return value.encode("utf-8")  # Python 2: native str from JSON's unicode
+        return value
     if tag == "bytes":
         return bytes(bytearray.fromhex(value))
     if tag == "none":
@@ -155,8 +161,10 @@ def encode(value, depth=0):
     if type(value) is float:
         return {"t": "float", "v": value.hex()}
     if type(value) in string_types:
-        return {"t": "str", "v": value if not PY2 else value.decode("utf-8", "replace") if isinstance(value, str) else value}
-    if type(value) is bytes and not PY2:
+        if sys.version_info[0] == 2 and isinstance(value, bytes):  # pragma: no cover
+            value = value.decode("utf-8", "replace")
+        return {"t": "str", "v": value}
+    if sys.version_info[0] > 2 and type(value) is bytes:
         return {"t": "bytes", "v": value.hex()}
     if type(value) is tuple:
         return {"t": "tuple", "v": [encode(item, depth + 1) for item in value]}
@@ -189,6 +197,28 @@ def safe_repr(value):
     return text[:400]
 
 
+def possible_int(value):
+    """The integer a candidate could read from an argument (every conversion some version uses)."""
+    for convert in (lambda v: int.__and__(v, -1), lambda v: v.__index__(), int):
+        try:
+            result = convert(value)
+        except Exception:
+            continue
+        if isinstance(result, integer_types):
+            return int(result)
+    return None
+
+
+def process_exists(pid):
+    if not 0 < pid < 2 ** 31:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno != errno_module.ESRCH
+    return True
+
+
 def describe_exception(exc, module):
     """type, mro, message and errno of an exception."""
     error_class = getattr(module, "error", None) if module is not None else None
@@ -207,7 +237,7 @@ def exception_errno(exc):
     number = getattr(exc, "errno", None)
     if isinstance(number, integer_types):
         return int(number)
-    args = getattr(exc, "args", ())
+    args = tuple(getattr(exc, "args", ()))  # type: Tuple[Any, ...]
     if len(args) == 2 and isinstance(args[0], integer_types) and isinstance(args[1], string_types):
         return int(args[0])
     return None
@@ -227,11 +257,12 @@ class AuditLog(object):
     """Collects resource.* audit events while a call runs (Python 3.8+; no-op before)."""
 
     installed = False
-    active = None
+    active = None  # type: Optional[List[Any]]
 
     @classmethod
     def install(cls):
-        if cls.installed or not hasattr(sys, "addaudithook"):
+        add_hook = getattr(sys, "addaudithook", None)
+        if cls.installed or add_hook is None:
             return
         cls.installed = True
 
@@ -240,13 +271,13 @@ class AuditLog(object):
             if log is not None and event.startswith("resource."):
                 log.append([event, encode(tuple(args))])
 
-        sys.addaudithook(hook)
+        add_hook(hook)
 
 
 def perform_call(function, args, kwargs, module):
     """Call and describe the outcome: return value or exception, warnings, audit events."""
     AuditLog.install()
-    audit = []
+    audit = []  # type: List[Any]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         AuditLog.active = audit
@@ -376,7 +407,7 @@ def describe(module_name, module, import_error):
         "python": {
             "implementation": implementation.name if implementation else "cpython",
             "version": "%d.%d.%d" % sys.version_info[:3],
-            "version_info": list(sys.version_info[:3]) + [sys.version_info[3], sys.version_info[4]],
+            "version_info": list(tuple(sys.version_info)[:5]),
             "executable": sys.executable,
             "full": sys.version.split("\n")[0],
         },
@@ -440,7 +471,8 @@ def read_int(path):
 
 def act_open_until_failure(params, worker):
     """Open /dev/null until open fails or `cap` descriptors are open; report fds and errno."""
-    fds, failure = [], None
+    fds = []  # type: List[int]
+    failure = None
     try:
         while len(fds) < params.get("cap", 100000):
             try:
@@ -489,7 +521,7 @@ def act_write_file(params, worker):
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     elif params.get("sigxfsz") == "ignore":
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    result = {}
+    result = {}  # type: Dict[str, Any]
 
     def write():
         fd, path = tempfile.mkstemp(dir=params.get("dir"))
@@ -688,9 +720,7 @@ def act_concurrent_calls(params, worker):
             index = (i + offset) % len(calls)
             fn, args = calls[index]
             got = fn(*args)
-            if params.get("compare", "value") == "value" and got != expected[index]:
-                mismatches.append([index, safe_repr(got), safe_repr(expected[index])])
-            elif params.get("compare") == "shape" and (len(got) != len(expected[index])):
+            if params.get("compare", "value") == "value" and got != expected[index] or params.get("compare") == "shape" and (len(got) != len(expected[index])):
                 mismatches.append([index, safe_repr(got), safe_repr(expected[index])])
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(params["threads"])]
@@ -765,7 +795,7 @@ def act_tuple_operations(params, worker):
     """Use a getrusage result the ways a 16-tuple is used; report what worked."""
     module = worker.module
     value = module.getrusage(module.RUSAGE_SELF)
-    checks = {}
+    checks = {}  # type: Dict[str, Any]
     for label, check in (
         ("len", lambda: len(value) == 16),
         ("index", lambda: [value[i] for i in range(16)] == list(value)),
@@ -794,6 +824,7 @@ class Worker(object):
     """Executes requests against one candidate module. Used by the loop below and in-process."""
 
     def __init__(self, module_name, paths=()):
+        # type: (str, Sequence[str]) -> None
         self.module_name = module_name
         self.paths = list(paths)
         for path in reversed(self.paths):
@@ -801,14 +832,15 @@ class Worker(object):
                 sys.path.insert(0, path)
         self.module = None
         self.import_error = None
-        self.kept = []
-        self.sleepers = []
+        self.kept = []  # type: List[bytearray]
+        self.sleepers = []  # type: List[int]
         try:
             self.module = __import__(module_name, fromlist=["_"])
         except BaseException as exc:  # a candidate that cannot import is reported, not fatal
             self.import_error = {"type": type(exc).__name__, "message": safe_str(exc), "traceback": traceback.format_exc()[-2000:]}
 
     def handle(self, request):
+        # type: (Dict[str, Any]) -> Any
         """One request -> its result (raises for protocol errors)."""
         op = request["op"]
         if op == "describe":
@@ -821,6 +853,8 @@ class Worker(object):
                 return {"outcome": "missing"}
             args = [decode(arg, self.module) for arg in request.get("args", [])]
             kwargs = dict((name, decode(arg, self.module)) for name, arg in request.get("kwargs", {}).items())
+            if request["fn"] == "prlimit":
+                self.refuse_foreign_target(args, kwargs)
             return perform_call(function, args, kwargs, self.module)
         if op == "attr":
             if not hasattr(self.module, request["name"]):
@@ -841,6 +875,17 @@ class Worker(object):
             params["_id"] = request.get("id")
             return ACTIONS[request["action"]](params, self)
         raise ValueError("unknown op %r" % (op,))
+
+    def refuse_foreign_target(self, args, kwargs):
+        """Never let a candidate set the limits of a process that is not disposable: prlimit with
+        limits may only name this process (0 or its pid), a sleeper it spawned, or no process."""
+        limits = args[2] if len(args) > 2 else kwargs.get("limits")
+        if limits is None or not args:
+            return
+        pid = possible_int(args[0])
+        if pid is None or pid in (0, os.getpid()) or pid in self.sleepers or not process_exists(pid):
+            return
+        raise RuntimeError("refused: prlimit would set the limits of process %d, which is not this disposable child" % pid)
 
     def end_session(self):
         for pid in self.sleepers:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import NoReturn
 
 import pytest
-
 from rckit.conformance.candidates import Candidate
 from rckit.spec import Rule
 

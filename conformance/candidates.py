@@ -33,7 +33,8 @@ from typing import Any
 
 from rckit.conformance import agent as agent_module
 from rckit.conformance.values import Outcome, encode, outcome_from_reply
-from rckit.platforms import Identity, PlatformError, Target, os_family, select as select_target
+from rckit.platforms import Identity, PlatformError, Target, os_family
+from rckit.platforms import select as select_target
 
 __all__ = [
     "AgentCandidate",
@@ -242,7 +243,7 @@ class AgentProcess:
 
     def __init__(self, argv: list[str], env: dict[str, str], label: str) -> None:
         self.label = label
-        self.stderr = tempfile.TemporaryFile()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the agent's stderr, read on failure
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, env=env, start_new_session=True
         )
@@ -250,7 +251,8 @@ class AgentProcess:
         self.next_id = 1
         self.sessions: dict[int, Session] = {}
         log = os.environ.get(PROTOCOL_LOG_ENV)
-        self.log = open(log, "a") if log else None  # noqa: SIM115 - lives as long as the agent
+        # The log lives as long as the agent; close() closes it.
+        self.log = open(log, "a") if log else None  # noqa: SIM115
 
     def _stderr_tail(self) -> str:
         self.stderr.seek(0)
@@ -316,7 +318,9 @@ class AgentProcess:
         reply = self.request(op, to, timeout, **fields)
         if "error" in reply:
             error = reply["error"]
-            raise AgentError(f"{self.label}: {error.get('type', error.get('kind'))}: {error.get('message')}\n{error.get('traceback', '')}")
+            raise AgentError(
+                f"{self.label}: {error.get('type', error.get('kind'))}: {error.get('message')}\n{error.get('traceback', '')}"
+            )
         if "ended" in reply:
             raise SessionEnded(EndStatus(reply["ended"]["exit_code"], reply["ended"]["signal"], reply["ended"]["core_dumped"]))
         return reply["ok"]
@@ -332,10 +336,8 @@ class AgentProcess:
         if self.proc.poll() is None:
             with contextlib.suppress(AgentError, OSError):
                 self.request("exit")
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
         self.kill()
         if self.log:
             self.log.close()
@@ -566,7 +568,9 @@ class InProcessCandidate(Candidate):
         return result
 
     def _call(self, fn: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Outcome:
-        raw = self.worker.handle({"op": "call", "fn": fn, "args": [encode(a) for a in args], "kwargs": {k: encode(v) for k, v in kwargs.items()}})
+        raw = self.worker.handle(
+            {"op": "call", "fn": fn, "args": [encode(a) for a in args], "kwargs": {k: encode(v) for k, v in kwargs.items()}}
+        )
         return outcome_from_reply(raw)
 
     def _request(self, op: str, **fields: Any) -> dict[str, Any]:

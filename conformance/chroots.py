@@ -95,7 +95,19 @@ def enter_argv(root: str, command: Sequence[str]) -> list[str]:
     It uses a private mount namespace (util-linux ``unshare``) so the /proc mount disappears with
     the process; without ``unshare`` or root it falls back to a plain chroot (no /proc)."""
     if os.geteuid() == 0 and shutil.which("unshare"):
-        return ["unshare", "--mount", "--propagation", "private", sys.executable, "-m", "rckit.conformance.chroots", "enter", root, "--", *command]
+        return [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            sys.executable,
+            "-m",
+            "rckit.conformance.chroots",
+            "enter",
+            root,
+            "--",
+            *command,
+        ]
     return ["chroot", root, *command]
 
 
@@ -144,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "probe":
         return max(_probe(arch) for arch in args.arch)
     elif args.command == "list":
-        for arch in sorted({t.toolchain.get('debian_arch') for t in targets().values()} - {None}):
+        for arch in sorted({a for t in targets().values() if (a := t.toolchain.get("debian_arch"))}):
             print(f"{arch:10} {'built' if is_built(arch) else 'not built':10} {chroot_dir(arch)}")
     else:
         command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd

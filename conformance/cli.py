@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-
 from rckit.conformance.discovery import discover
 
 __all__ = ["SUITE", "main", "pytest_args"]
@@ -28,13 +27,42 @@ SUITE = Path(__file__).resolve().parent / "suite"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rckit.conformance", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", action="append", default=[], metavar="MODULE", help="module to judge (repeatable; default: resource and rckit.reference.resource)")
-    parser.add_argument("--python", action="append", default=[], metavar="COMMAND", help="interpreter to judge the modules in (repeatable; default: this one, in-process)")
-    parser.add_argument("--all-interpreters", action="store_true", help="every interpreter found here: pyenv CPython 2.7/3.6-3.13, Debian pypy3 and python3")
-    parser.add_argument("--chroot", action="append", default=[], metavar="ARCH", help="also a built Debian chroot of this architecture (i386, arm64, s390x, ...)")
+    parser.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="module to judge (repeatable; default: resource and rckit.reference.resource)",
+    )
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="COMMAND",
+        help="interpreter to judge the modules in (repeatable; default: this one, in-process)",
+    )
+    parser.add_argument(
+        "--all-interpreters",
+        action="store_true",
+        help="every interpreter found here: pyenv CPython 2.7/3.6-3.13, Debian pypy3 and python3",
+    )
+    parser.add_argument(
+        "--chroot",
+        action="append",
+        default=[],
+        metavar="ARCH",
+        help="also a built Debian chroot of this architecture (i386, arm64, s390x, ...)",
+    )
     parser.add_argument("--profile", default="default", choices=("quick", "default", "thorough"))
-    parser.add_argument("--report", default="reports", metavar="DIR", help="where conformance.json and conformance.md go (default: reports)")
-    parser.add_argument("-n", "--workers", default=str(min(os.cpu_count() or 1, 4)), help="pytest-xdist workers (default: CPUs, at most 4; 0 for none)")
+    parser.add_argument(
+        "--report", default="reports", metavar="DIR", help="where conformance.json and conformance.md go (default: reports)"
+    )
+    parser.add_argument(
+        "-n",
+        "--workers",
+        default=str(min(os.cpu_count() or 1, 4)),
+        help="pytest-xdist workers (default: CPUs, at most 4; 0 for none)",
+    )
     parser.add_argument("--strict", action="store_true", help="an unexpected pass fails the run too")
     parser.add_argument("pytest_extra", nargs="*", help="arguments for pytest (after --)")
     return parser
@@ -57,7 +85,11 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         for interpreter in found:
             for module in impls:
                 if module == "rckit.reference.resource" and not interpreter.runs_reference:
-                    print(f"rckit: {interpreter.label} is Python {'.'.join(map(str, interpreter.version))}; the reference needs 3.8+ (not judged)", file=sys.stderr)
+                    print(
+                        f"rckit: {interpreter.label} is Python {'.'.join(map(str, interpreter.version))}; "
+                        "the reference needs 3.8+ (not judged)",
+                        file=sys.stderr,
+                    )
                     continue
                 result.append(f"--candidate={module}={interpreter.command}")
     for python in args.python:

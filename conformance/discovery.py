@@ -74,13 +74,13 @@ def discover(chroot_arches: tuple[str, ...] = ()) -> tuple[list[Interpreter], li
         notes.append("pyenv not found: no CPython 2.7/3.6-3.13 from pyenv")
     for wanted in WANTED_PYENV:
         matches = [v for v in versions if v.name == wanted or v.name.startswith(wanted + ".")]
-        exe = next((v / "bin" / "python" for v in reversed(matches) if (v / "bin" / "python").exists()), None)
-        version = _version([str(exe)]) if exe else None
-        if exe is None or version is None:
+        binary = next((v / "bin" / "python" for v in reversed(matches) if (v / "bin" / "python").exists()), None)
+        version = _version([str(binary)]) if binary else None
+        if binary is None or version is None:
             if root is not None:
                 notes.append(f"pyenv has no working CPython {wanted} (skipped)")
             continue
-        found.append(Interpreter(f"pyenv-{matches[-1].name}", str(exe), version))
+        found.append(Interpreter(f"pyenv-{matches[-1].name}", str(binary), version))
     for name in ("pypy3", "python3"):
         exe = shutil.which(name, path="/usr/bin")
         version = _version([exe]) if exe else None

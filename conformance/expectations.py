@@ -16,7 +16,6 @@ from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
-
 from rckit import platforms
 from rckit.conformance.candidates import Candidate
 
@@ -78,7 +77,10 @@ def load(directory: Path = EXPECTATIONS_DIR) -> list[Deviation]:
         for entry in json.loads(path.read_text())["deviations"]:
             unknown = set(entry.get("when", {})) - WHEN_KEYS
             if unknown or not entry.get("reason") or not entry.get("link"):
-                raise ValueError(f"{path.name}: deviation {entry.get('rule')} needs rule, when ({sorted(WHEN_KEYS)}), reason and link; unknown keys {sorted(unknown)}")
+                raise ValueError(
+                    f"{path.name}: deviation {entry.get('rule')} needs rule, when ({sorted(WHEN_KEYS)}), reason and link; "
+                    f"unknown keys {sorted(unknown)}"
+                )
             deviations.append(
                 Deviation(
                     rule=entry["rule"],

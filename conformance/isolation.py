@@ -33,4 +33,8 @@ class LimitsSnapshot:
     def changes(self) -> list[str]:
         """What differs now from the snapshot, one line per resource (empty if nothing)."""
         now = LimitsSnapshot.take().limits
-        return [f"resource {r}: {before} at the start, {after} now" for r, (before, after) in enumerate(zip(self.limits, now)) if before != after]
+        return [
+            f"resource {r}: {before} at the start, {after} now"
+            for r, (before, after) in enumerate(zip(self.limits, now, strict=True))
+            if before != after
+        ]

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from rckit.conformance.candidates import CandidateSpec
 from rckit.conformance.isolation import LimitsSnapshot
 from rckit.conformance.report import TestResult, build, terminal_lines, write
@@ -31,14 +30,33 @@ specs_key = pytest.StashKey[list[CandidateSpec]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("rckit", "resource conformance kit")
-    group.addoption("--candidate", action="append", default=[], metavar="MODULE[=PYTHON]",
-                    help="judge MODULE, in-process or in the interpreter command PYTHON (repeatable)")
-    group.addoption("--impl", action="append", default=[], metavar="MODULE",
-                    help="module to judge in every interpreter (default: resource and rckit.reference.resource)")
-    group.addoption("--python", action="append", default=[], metavar="COMMAND",
-                    help="interpreter command to judge the --impl modules in, e.g. 'pypy3' or 'chroot DIR python3' (repeatable)")
-    group.addoption("--rckit-profile", default="default", choices=("quick", "default", "thorough"),
-                    help="how hard hypothesis tries: quick, default (reproducible) or thorough")
+    group.addoption(
+        "--candidate",
+        action="append",
+        default=[],
+        metavar="MODULE[=PYTHON]",
+        help="judge MODULE, in-process or in the interpreter command PYTHON (repeatable)",
+    )
+    group.addoption(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="module to judge in every interpreter (default: resource and rckit.reference.resource)",
+    )
+    group.addoption(
+        "--python",
+        action="append",
+        default=[],
+        metavar="COMMAND",
+        help="interpreter command to judge the --impl modules in, e.g. 'pypy3' or 'chroot DIR python3' (repeatable)",
+    )
+    group.addoption(
+        "--rckit-profile",
+        default="default",
+        choices=("quick", "default", "thorough"),
+        help="how hard hypothesis tries: quick, default (reproducible) or thorough",
+    )
     group.addoption("--rckit-report", default="reports", metavar="DIR", help="where conformance.json and conformance.md go")
     group.addoption("--rckit-strict", action="store_true", help="an unexpected pass fails the run too")
 
@@ -86,7 +104,8 @@ class Aggregator:
         props = dict(report.user_properties)
         if PROPERTY not in props:
             return
-        data = props[PROPERTY] if isinstance(props[PROPERTY], dict) else json.loads(props[PROPERTY])
+        raw = props[PROPERTY]
+        data: dict[str, Any] = raw if isinstance(raw, dict) else json.loads(str(raw))
         self.candidates.setdefault(data["candidate"], data.get("info") or {})
         if data.get("info"):
             self.candidates[data["candidate"]] = data["info"]

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from rckit.spec import Spec
 
-__all__ = ["SCHEMA_ID", "STATUSES", "Report", "TestResult", "build", "to_markdown", "terminal_lines", "write"]
+__all__ = ["SCHEMA_ID", "STATUSES", "Report", "TestResult", "build", "terminal_lines", "to_markdown", "write"]
 
 SCHEMA_ID = "https://rckit.invalid/schemas/report/1"
 Status = Literal["fail", "error", "xpass", "xfail", "pass", "n/a"]
@@ -127,30 +127,61 @@ def terminal_lines(report: Report) -> list[str]:
         counts = report.summary.get(cid, {})
         shown = "  ".join(f"{SYMBOLS[s].split(' ', 1)[1]} {counts[s]}" for s in CELL_STATUSES if counts.get(s))
         lines.append(f"{cid:<{width}}  {_label(cid, info).split(' · ', 2)[0]:<16} {shown}")
-    for status, title in (("fail", "UNEXPECTED FAILURES"), ("error", "ERRORS"), ("xpass", "UNEXPECTED PASSES (a known deviation is gone)")):
-        rows = [(rid, cid, cell) for rid, cells in report.matrix.items() for cid, cell in cells.items() if cell["status"] == status]
+    for status, title in (
+        ("fail", "UNEXPECTED FAILURES"),
+        ("error", "ERRORS"),
+        ("xpass", "UNEXPECTED PASSES (a known deviation is gone)"),
+    ):
+        rows = [
+            (rid, cid, cell) for rid, cells in report.matrix.items() for cid, cell in cells.items() if cell["status"] == status
+        ]
         if rows:
             lines.append(f"{title}:")
-            lines += [f"  {rid} on {cid}: {', '.join(cell['tests'])} {('- ' + cell['reason'][:150]) if cell['reason'] else ''}" for rid, cid, cell in rows]
+            lines += [
+                f"  {rid} on {cid}: {', '.join(cell['tests'])} {('- ' + cell['reason'][:150]) if cell['reason'] else ''}"
+                for rid, cid, cell in rows
+            ]
     return lines
 
 
 def to_markdown(report: Report) -> str:
     """The rule x candidate matrix as Markdown, with candidate details and the deviations."""
     cids = list(report.candidates)
-    out = ["# resource conformance report", "", f"Generated {report.meta.get('generated', '')} by `{report.meta.get('command', 'rckit')}`.", ""]
-    out += ["## Candidates", "", "| column | implementation | Python | module | platform | privileged | emulated |", "|---|---|---|---|---|---|---|"]
+    out = [
+        "# resource conformance report",
+        "",
+        f"Generated {report.meta.get('generated', '')} by `{report.meta.get('command', 'rckit')}`.",
+        "",
+    ]
+    out += [
+        "## Candidates",
+        "",
+        "| column | implementation | Python | module | platform | privileged | emulated |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for n, cid in enumerate(cids, 1):
         info = report.candidates[cid]
         out.append(
             f"| C{n} | {info.get('implementation', '?')} | {info.get('python', '?')} | `{cid.split(':', 1)[1]}` | "
             f"{info.get('platform', '?')} | {info.get('privileged')} | {info.get('emulated')} |"
         )
-    out += ["", "## Summary", "", "| column | " + " | ".join(SYMBOLS[s] for s in CELL_STATUSES) + " |", "|---" * (len(CELL_STATUSES) + 1) + "|"]
+    out += [
+        "",
+        "## Summary",
+        "",
+        "| column | " + " | ".join(SYMBOLS[s] for s in CELL_STATUSES) + " |",
+        "|---" * (len(CELL_STATUSES) + 1) + "|",
+    ]
     for n, cid in enumerate(cids, 1):
         counts = report.summary.get(cid, {})
         out.append(f"| C{n} | " + " | ".join(str(counts.get(s, 0)) for s in CELL_STATUSES) + " |")
-    out += ["", "## Matrix", "", "| rule | strength | " + " | ".join(f"C{n}" for n in range(1, len(cids) + 1)) + " |", "|---|---|" + "---|" * len(cids)]
+    out += [
+        "",
+        "## Matrix",
+        "",
+        "| rule | strength | " + " | ".join(f"C{n}" for n in range(1, len(cids) + 1)) + " |",
+        "|---|---|" + "---|" * len(cids),
+    ]
     for rid, cells in report.matrix.items():
         out.append(f"| {rid} | {report.rules[rid]['strength']} | " + " | ".join(SYMBOLS[cells[c]["status"]] for c in cids) + " |")
     notes = [

@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
-
 from rckit.conformance.candidates import Info
 from rckit.conformance.values import Exploding, IndexOnly, IntOnly, Opaque
 
 __all__ = [
     "BOUNDARIES",
-    "SAFE_FLOORS",
     "C_INT_MAX",
+    "SAFE_FLOORS",
     "huge_ints",
     "invalid_resources",
     "junk",

@@ -18,7 +18,6 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 
 import pytest
-
 from rckit.spec import Spec, load
 
 __all__ = ["Trace", "collect", "main"]
@@ -29,7 +28,7 @@ class Trace:
     """Rules -> test functions, and what is wrong with the mapping."""
 
     tests_by_rule: dict[str, list[str]] = field(default_factory=dict)
-    unknown: list[str] = field(default_factory=list)
+    unknown: list[tuple[str, list[str]]] = field(default_factory=list)
     unlabelled: list[str] = field(default_factory=list)
 
     def problems(self, spec: Spec) -> list[str]:
@@ -41,7 +40,7 @@ class Trace:
                 found.append(f"{rule_id}: no test and no waiver")
             if tests and rule.waiver is not None:
                 found.append(f"{rule_id}: waived ({rule.waiver.kind}) but tested by {', '.join(tests)}; drop the waiver")
-        found += [f"{test}: names unknown rule(s) {ids}" for test, ids in self.unknown]  # type: ignore[misc]
+        found += [f"{test}: names unknown rule(s) {ids}" for test, ids in self.unknown]
         found += [f"{test}: names no rule" for test in self.unlabelled]
         return found
 
@@ -65,7 +64,10 @@ def collect(spec: Spec | None = None) -> Trace:
     spec = spec or load()
     collector = _Collector()
     with redirect_stdout(io.StringIO()):
-        pytest.main([str(SUITE), "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--candidate=resource"], plugins=[collector])
+        pytest.main(
+            [str(SUITE), "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--candidate=resource"],
+            plugins=[collector],
+        )
     trace = Trace()
     for nodeid, ids in dict(collector.items).items():
         name = nodeid.split("::")[-1]
@@ -73,7 +75,7 @@ def collect(spec: Spec | None = None) -> Trace:
             trace.unlabelled.append(name)
         bad = [rid for rid in ids if rid not in spec.rules]
         if bad:
-            trace.unknown.append((name, bad))  # type: ignore[arg-type]
+            trace.unknown.append((name, bad))
         for rid in ids:
             tests = trace.tests_by_rule.setdefault(rid, [])
             if name not in tests:
@@ -86,19 +88,28 @@ def table(spec: Spec, trace: Trace) -> str:
     lines = [f"{'rule':34} {'tests':>5}  tests (or waiver)"]
     for rule_id, rule in sorted(spec.rules.items()):
         tests = trace.tests_by_rule.get(rule_id, [])
-        shown = ", ".join(tests) if tests else (f"WAIVED [{rule.waiver.kind}] {rule.waiver.reason[:70]}..." if rule.waiver else "-- NONE --")
+        shown = (
+            ", ".join(tests)
+            if tests
+            else (f"WAIVED [{rule.waiver.kind}] {rule.waiver.reason[:70]}..." if rule.waiver else "-- NONE --")
+        )
         lines.append(f"{rule_id:34} {len(tests):>5}  {shown}")
     tested = sum(1 for rid in spec.rules if trace.tests_by_rule.get(rid))
     waived = sum(1 for rule in spec.rules.values() if rule.waiver is not None)
-    lines.append(f"\n{tested} of {len(spec.rules)} rules have tests ({100 * tested / len(spec.rules):.0f}%); {waived} waived with a reason; "
-                 f"{sum(len(t) for t in trace.tests_by_rule.values())} test-rule links.")
+    lines.append(
+        f"\n{tested} of {len(spec.rules)} rules have tests ({100 * tested / len(spec.rules):.0f}%); "
+        f"{waived} waived with a reason; "
+        f"{sum(len(t) for t in trace.tests_by_rule.values())} test-rule links."
+    )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the table; with --check, exit 1 when the gate fails."""
     parser = argparse.ArgumentParser(prog="python -m rckit.conformance.trace", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if any rule is untested and unwaived, or any test is unlabelled")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if any rule is untested and unwaived, or any test is unlabelled"
+    )
     args = parser.parse_args(argv)
     spec = load()
     trace = collect(spec)

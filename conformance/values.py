@@ -138,7 +138,8 @@ class Foreign:
 
 def decode(obj: dict[str, Any]) -> Any:
     """Tagged JSON from the agent back to a Python value (or :class:`Foreign`)."""
-    tag, value = obj["t"], obj.get("v")
+    tag = obj["t"]
+    value: Any = obj.get("v")
     if tag in ("int", "bool", "str"):
         return value
     if tag == "float":

@@ -173,8 +173,7 @@ def _target(raw: Dict[str, Any], sets: Dict[str, Any], layouts: Dict[str, Any]) 
         saved_cur=_special(rl, "RLIM_SAVED_CUR"),
     )
     rusage = tuple(
-        RusageABI(item["symbol"], _struct(layouts, item["layout"]), tuple(item.get("cflags", ())))
-        for item in raw["rusage"]
+        RusageABI(item["symbol"], _struct(layouts, item["layout"]), tuple(item.get("cflags", ()))) for item in raw["rusage"]
     )
     return Target(
         id=raw["id"],
@@ -219,9 +218,7 @@ def select(identity: Identity) -> Target:
             and target.libc == identity.libc
         ):
             return target
-    raise PlatformError(
-        "no platform entry in %s for %s; add one to platforms/data/targets.json" % (DATA_DIR, identity)
-    )
+    raise PlatformError("no platform entry in %s for %s; add one to platforms/data/targets.json" % (DATA_DIR, identity))
 
 
 def _libc() -> str:

@@ -71,23 +71,23 @@ def compare(target: Target, outputs: Dict[Tuple[str, ...], Output]) -> List[str]
     """Every difference between the target's data and the probe outputs (empty when they agree)."""
     problems: List[str] = []
     any_output = outputs[target.rlimit.cflags]
-    for key, want in (("pointer_bits", target.pointer_bits), ("byteorder", target.byteorder)):
+    header: Tuple[Tuple[str, object], ...] = (("pointer_bits", target.pointer_bits), ("byteorder", target.byteorder))
+    for key, want in header:
         if any_output[key] != want:
             problems.append("%s: headers say %s, data says %s" % (key, any_output[key], want))
     seen_constants: Dict[str, int] = any_output["constants"]
     for name in sorted(set(seen_constants) | set(target.constants)):
         if seen_constants.get(name) != target.constants.get(name):
-            problems.append(
-                "%s: headers say %s, data says %s" % (name, seen_constants.get(name), target.constants.get(name))
-            )
+            problems.append("%s: headers say %s, data says %s" % (name, seen_constants.get(name), target.constants.get(name)))
     rlim = outputs[target.rlimit.cflags]["rlim"]
-    for key, want in (
+    wanted: Tuple[Tuple[str, Optional[int]], ...] = (
         ("size", target.rlimit.rlim_size),
         ("signed", int(target.rlimit.rlim_signed)),
         ("RLIM_INFINITY", target.rlimit.infinity),
         ("RLIM_SAVED_MAX", target.rlimit.saved_max),
         ("RLIM_SAVED_CUR", target.rlimit.saved_cur),
-    ):
+    )
+    for key, want in wanted:
         if rlim.get(key) != want:
             problems.append("rlim_t %s: headers say %s, data says %s" % (key, rlim.get(key), want))
     _compare_struct("struct rlimit", target.rlimit.layout, outputs[target.rlimit.cflags]["rlimit"], problems)

@@ -14,8 +14,7 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple
 
 from rckit.platforms import current, python_names, since
 from rckit.reference import _behaviour as B
-from rckit.reference._convert import c_int, limit_value, limits_pair, os_error
-from rckit.reference._convert import prlimit_int
+from rckit.reference._convert import c_int, limit_value, limits_pair, os_error, prlimit_int
 from rckit.reference._ffi import load
 from rckit.reference._rusage import make_struct_rusage
 
@@ -201,15 +200,16 @@ def _sig_setrlimit(resource: int, limits: Tuple[int, int], /) -> None:
     return setrlimit(resource, limits)
 
 
-if B.PRLIMIT_NONE_READS:
+def _sig_prlimit_3_12(pid: int, resource: int, limits: Optional[Tuple[int, int]] = None, /) -> Tuple[int, int]:
+    return prlimit(pid, resource, limits)
 
-    def _sig_prlimit(pid: int, resource: int, limits: Optional[Tuple[int, int]] = None, /) -> Tuple[int, int]:
-        return prlimit(pid, resource, limits)
 
-else:  # 3.8-3.11: an optional argument with no default value (CPython's optional group)
+def _sig_prlimit_3_8(pid: int, resource: int, limits: Any = ..., /) -> Tuple[int, int]:
+    """3.8-3.11: an optional argument with no default value (CPython's optional group)."""
+    return prlimit(pid, resource) if limits is ... else prlimit(pid, resource, limits)
 
-    def _sig_prlimit(pid: int, resource: int, limits: Tuple[int, int] = ..., /) -> Tuple[int, int]:  # type: ignore[assignment]
-        return prlimit(pid, resource) if limits is ... else prlimit(pid, resource, limits)
+
+_sig_prlimit = _sig_prlimit_3_12 if B.PRLIMIT_NONE_READS else _sig_prlimit_3_8
 
 
 def _sig_getrusage(who: int, /) -> Any:
@@ -227,14 +227,12 @@ for _public, _carrier in (
     (getrusage, _sig_getrusage),
     (getpagesize, _sig_getpagesize),
 ):
-    _public.__wrapped__ = _carrier  # type: ignore[attr-defined]
+    setattr(_public, "__wrapped__", _carrier)  # noqa: B010 - functions have no declared __wrapped__
     _public.__module__ = PUBLIC_MODULE
     _carrier.__module__ = PUBLIC_MODULE
     _carrier.__qualname__ = _carrier.__name__ = _public.__name__
 
-HAS_PRLIMIT = (
-    _c_prlimit is not None and sys.version_info[:2] >= since(python_names()["functions"]["prlimit"]["since"])
-)
+HAS_PRLIMIT = _c_prlimit is not None and sys.version_info[:2] >= since(python_names()["functions"]["prlimit"]["since"])
 
 
 def _signed(value: int) -> int:
@@ -252,7 +250,11 @@ def constants() -> Dict[str, int]:
         for name, info in names["constants"].items()
         if name in TARGET.constants and version >= since(info["since"])
     }
-    specials = {"RLIM_INFINITY": TARGET.rlimit.infinity, "RLIM_SAVED_CUR": TARGET.rlimit.saved_cur, "RLIM_SAVED_MAX": TARGET.rlimit.saved_max}
+    specials = {
+        "RLIM_INFINITY": TARGET.rlimit.infinity,
+        "RLIM_SAVED_CUR": TARGET.rlimit.saved_cur,
+        "RLIM_SAVED_MAX": TARGET.rlimit.saved_max,
+    }
     for name, info in names["limit_values"].items():
         value = specials[name]
         if value is not None and version >= since(info["since"]):

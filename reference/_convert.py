@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 import os
 import warnings
-from typing import NoReturn, Tuple
+from typing import Iterable, NoReturn, SupportsIndex, SupportsInt, Tuple, cast
 
 from rckit.reference import _behaviour as B
 
@@ -29,13 +29,15 @@ _STACKLEVEL = 4
 def to_int(obj: object) -> int:
     """Convert like CPython's C API: __index__, plus (3.8, 3.9) __int__ with a DeprecationWarning."""
     if isinstance(obj, int):
-        return operator.index(obj)  # an int subclass's value, never its __int__ or __index__
+        # The int value of an int subclass, never its own __int__/__index__ (on PyPy, even
+        # int.__index__(obj) dispatches to the subclass; int.__and__ does not anywhere).
+        return int.__and__(obj, -1)
     kind = type(obj)
     if hasattr(kind, "__index__"):
-        return operator.index(obj)
+        return operator.index(cast(SupportsIndex, obj))
     if B.INT_FALLBACK and hasattr(kind, "__int__"):
         warnings.warn(B.int_deprecation(obj), DeprecationWarning, stacklevel=_STACKLEVEL)
-        return int(obj)  # type: ignore[call-overload]
+        return int(cast(SupportsInt, obj))
     raise TypeError(B.not_an_integer(obj))
 
 
@@ -82,7 +84,7 @@ def limit_value(obj: object, rlim_mask: int, infinity: int) -> int:
 
 def limits_pair(limits: object) -> Tuple[object, object]:
     """The (soft, hard) objects of ``limits``: any iterable of exactly two items."""
-    items = tuple(limits)  # type: ignore[call-overload]
+    items = tuple(cast(Iterable[object], limits))
     if len(items) != 2:
         raise ValueError(B.MSG_LIMITS_SHAPE)
     return items[0], items[1]

@@ -6,10 +6,9 @@ ctypes. cffi saves errno right after each call (``ffi.errno``), so reading it is
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple, cast
 
-import cffi  # type: ignore[import-not-found,unused-ignore]
-
+import cffi  # type: ignore[import-untyped,import-not-found,unused-ignore]
 from rckit.platforms import Target
 from rckit.reference._ffi import Binding, rlimit_codecs, rusage_decoder
 
@@ -55,7 +54,7 @@ def load(target: Target) -> Binding:
     unpack_from, rusage_from, pack_into = unpack.unpack_from, rusage.unpack_from, pack.pack_into
 
     def unpack_rlimit(buf: Any) -> Tuple[int, int]:
-        return unpack_from(buffer(buf))  # type: ignore[return-value]
+        return cast(Tuple[int, int], unpack_from(buffer(buf)))
 
     def pack_rlimit(buf: Any, offset: int, cur: int, mx: int) -> None:
         pack_into(buffer(buf), offset, cur, mx)

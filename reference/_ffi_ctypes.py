@@ -67,7 +67,7 @@ def load(target: Target) -> Binding:
         get_errno=ctypes.get_errno,
         new_rlimit=rlimit_type,
         pack_rlimit=pack.pack_into,
-        unpack_rlimit=unpack.unpack_from,  # type: ignore[arg-type]
+        unpack_rlimit=unpack.unpack_from,
         new_rusage=rusage_type,
         unpack_rusage=rusage.unpack_from,
         null=None,

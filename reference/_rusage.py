@@ -43,9 +43,7 @@ def _parse_new_args(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Any,
     for position, name in enumerate(("sequence", "dict")):
         if name in kwargs:
             if values[position] is not _MISSING:
-                raise TypeError(
-                    "argument for structseq() given by name ('%s') and position (%d)" % (name, position + 1)
-                )
+                raise TypeError("argument for structseq() given by name ('%s') and position (%d)" % (name, position + 1))
             values[position] = kwargs.pop(name)
     if kwargs:
         raise TypeError("'%s' is an invalid keyword argument for structseq()" % next(iter(kwargs)))
@@ -72,13 +70,13 @@ def make_struct_rusage(module: str) -> type:
 
         def __new__(cls, *args: Any, **kwargs: Any) -> struct_rusage:
             sequence, mapping = _parse_new_args(args, kwargs)
-            if mapping is not _MISSING and not isinstance(mapping, dict):
-                raise TypeError("%s() takes a dict as second arg, if any" % TYPE_NAME)
-            if not isinstance(sequence, (list, tuple)):
+            if not isinstance(sequence, (list, tuple)):  # CPython converts the sequence first
                 try:
                     sequence = list(sequence)
                 except TypeError:
                     raise TypeError("constructor requires a sequence") from None
+            if mapping is not _MISSING and not isinstance(mapping, dict):
+                raise TypeError("%s() takes a dict as second arg, if any" % TYPE_NAME)
             if len(sequence) != n:
                 raise TypeError("%s() takes a %d-sequence (%d-sequence given)" % (TYPE_NAME, n, len(sequence)))
             if B.STRICT_STRUCT_DICT and mapping is not _MISSING and mapping:
@@ -108,7 +106,7 @@ def make_struct_rusage(module: str) -> type:
     for index, (name, doc) in enumerate(zip(RUSAGE_FIELDS, FIELD_DOCS)):
         setattr(struct_rusage, name, property(itemgetter(index), doc=doc))
     if B.MATCH_ARGS:
-        struct_rusage.__match_args__ = RUSAGE_FIELDS  # type: ignore[attr-defined]
+        setattr(struct_rusage, "__match_args__", RUSAGE_FIELDS)  # noqa: B010 - mypy forbids the assignment
     if B.REPLACE:
 
         def __replace__(self: Any, **changes: Any) -> Any:
@@ -117,7 +115,7 @@ def make_struct_rusage(module: str) -> type:
                 raise TypeError("Got unexpected field name(s): %r" % unknown)
             return tuple.__new__(type(self), [changes.get(name, value) for name, value in zip(RUSAGE_FIELDS, self)])
 
-        struct_rusage.__replace__ = __replace__  # type: ignore[attr-defined]
+        setattr(struct_rusage, "__replace__", __replace__)  # noqa: B010 - mypy forbids the assignment
     # The slots did their work (no instance __dict__); CPython's type does not list __slots__.
     del struct_rusage.__slots__
     struct_rusage.__module__ = module

@@ -22,5 +22,11 @@ def run_suite(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Complet
     """Run the conformance CLI in a fresh process (its own pytest session) and capture its output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS"))}
     return subprocess.run(
-        [sys.executable, "-m", "rckit.conformance", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-m", "rckit.conformance", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )

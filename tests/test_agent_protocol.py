@@ -10,11 +10,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from referencing import Registry, Resource
-
 from rckit.conformance.candidates import AgentCandidate, AgentError, CandidateSpec, make_candidate
 from rckit.conformance.discovery import find
 from rckit.conformance.values import Attr, Exploding, IndexOnly, IntOnly, Iter, Pid
+from referencing import Registry, Resource
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "conformance" / "schemas"
 INTERPRETERS = ["host", "cpython2.7", "cpython3.6", "cpython3.13", "pypy3.9"]

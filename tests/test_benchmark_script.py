@@ -22,9 +22,9 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="resource exists only
 def expected_calls() -> set[str]:
     """The calls the script measures here: prlimit only where both modules have it."""
     # Imported here, after the POSIX skip: neither module exists elsewhere.
-    import resource  # noqa: PLC0415
+    import resource
 
-    import rckit.reference.resource as reference  # noqa: PLC0415
+    import rckit.reference.resource as reference
 
     calls = {"getrlimit", "setrlimit", "getrusage"}
     if hasattr(resource, "prlimit") and hasattr(reference, "prlimit"):

@@ -18,10 +18,14 @@ def judge(tmp_path: Path, module: str, tests: str) -> tuple[int, dict[str, str],
     env_path = os.environ.get("PYTHONPATH", "")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(CANDIDATES), env_path) if p)
     try:
-        done = run_suite("--impl", module, "--profile", "quick", "--report", str(tmp_path), "-n", "0", "--", "-k", tests, cwd=tmp_path)
+        done = run_suite(
+            "--impl", module, "--profile", "quick", "--report", str(tmp_path), "-n", "0", "--", "-k", tests, cwd=tmp_path
+        )
     finally:
         os.environ["PYTHONPATH"] = env_path
-    report = json.loads((tmp_path / "conformance.json").read_text()) if (tmp_path / "conformance.json").exists() else {"matrix": {}}
+    report = (
+        json.loads((tmp_path / "conformance.json").read_text()) if (tmp_path / "conformance.json").exists() else {"matrix": {}}
+    )
     cells = {rule: cells[f"host:{module}"]["status"] for rule, cells in report["matrix"].items() if f"host:{module}" in cells}
     return done.returncode, cells, done.stdout + done.stderr
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from rckit.conformance import expectations
 from rckit.conformance.trace import collect
 from rckit.spec import load
@@ -33,7 +32,7 @@ class FakeInfo:
 class FakeCandidate:
     info = FakeInfo()
 
-    class spec:  # noqa: N801 - mirrors Candidate.spec
+    class spec:
         module = "resource"
 
 

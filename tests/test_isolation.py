@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-
 from rckit.conformance.candidates import CandidateSpec, IsolationError, make_candidate
 
 
@@ -44,3 +44,25 @@ def test_a_child_session_changes_only_itself() -> None:
         assert child.getrlimit(4) == (0, 0)
     assert candidate.call("getrlimit", 4).value == before
     candidate.close()
+
+
+@pytest.mark.parametrize("as_object", [False, True])
+def test_prlimit_on_a_foreign_process_is_refused(as_object: bool) -> None:
+    """However the pid is spelled, a child session may not set another process's limits."""
+    from rckit.conformance.candidates import AgentError
+    from rckit.conformance.values import IndexOnly
+
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        before = Path(f"/proc/{bystander.pid}/limits").read_text()
+        candidate = make_candidate(CandidateSpec("resource"))
+        with candidate.isolated() as child:
+            pid: object = IndexOnly(bystander.pid) if as_object else bystander.pid
+            with pytest.raises(AgentError, match="refused: prlimit would set the limits of process"):
+                child.call("prlimit", pid, 4, (0, 0))
+            assert child.call("prlimit", bystander.pid, 4).returned, "reading another process stays allowed"
+        candidate.close()
+        assert Path(f"/proc/{bystander.pid}/limits").read_text() == before
+    finally:
+        bystander.kill()
+        bystander.wait()

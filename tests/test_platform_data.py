@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import pytest
-
 from rckit.platforms import DATA_DIR, Identity, PlatformError, Target, host_identity, python_names, select, targets
 
 SOURCES = json.loads((Path(DATA_DIR) / "sources.json").read_text())
@@ -33,7 +33,7 @@ def test_rusage_layouts_fit_and_do_not_overlap(target: Target) -> None:
     for variant in target.rusage:
         fields = sorted(variant.layout.fields.values())
         assert len(fields) == RUSAGE_FIELDS, variant.symbol
-        for before, after in zip(fields, fields[1:]):
+        for before, after in itertools.pairwise(fields):
             assert before.offset + before.size <= after.offset, (variant.symbol, before, after)
         assert fields[-1].offset + fields[-1].size <= variant.layout.size
         assert variant.layout.timeval is not None
@@ -45,7 +45,16 @@ def test_infinity_fits_rlim_t(target: Target) -> None:
 
 
 def test_core_constants_present(target: Target) -> None:
-    for name in ("RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_NOFILE", "RUSAGE_SELF", "RUSAGE_CHILDREN"):
+    for name in (
+        "RLIMIT_CPU",
+        "RLIMIT_FSIZE",
+        "RLIMIT_DATA",
+        "RLIMIT_STACK",
+        "RLIMIT_CORE",
+        "RLIMIT_NOFILE",
+        "RUSAGE_SELF",
+        "RUSAGE_CHILDREN",
+    ):
         assert name in target.constants, name
     assert ("RLIM_NLIMITS" in target.constants) or ("RLIMIT_NLIMITS" in target.constants) or target.os == "illumos"
 

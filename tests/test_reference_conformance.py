@@ -17,7 +17,9 @@ def test_host_and_reference_conform(tmp_path: Path) -> None:
     done = run_suite("--profile", "quick", "--report", str(tmp_path), "-n", "2", cwd=tmp_path)
     report = json.loads((tmp_path / "conformance.json").read_text())
     jsonschema.validate(report, SCHEMA)
-    unexpected = [(r["candidate"], r["test"], r["reason"][:200]) for r in report["results"] if r["status"] in ("fail", "error", "xpass")]
+    unexpected = [
+        (r["candidate"], r["test"], r["reason"][:200]) for r in report["results"] if r["status"] in ("fail", "error", "xpass")
+    ]
     assert not unexpected, unexpected
     assert done.returncode == 0, done.stdout[-3000:]
     assert report["meta"]["runner_limits_unchanged"] is True

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import mypy
-
 import rckit.reference
 
 ALLOWLIST = Path(__file__).with_name("stubtest-allowlist.txt")

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from rckit.conformance.plugin import classify
-from rckit.conformance.report import TestResult, build, terminal_lines, to_markdown, write
+from rckit.conformance.report import TestResult, build, terminal_lines, write
 from rckit.spec import load
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "conformance" / "schemas" / "report.schema.json").read_text())
@@ -17,15 +16,29 @@ INFO = {"implementation": "cpython", "python": "3.11.7", "platform": "linux-x86_
 
 
 def result(test: str, status: str, rule: str = "LIMITS.GET_PAIR", candidate: str = "host:resource") -> TestResult:
-    return TestResult(nodeid=f"suite::{test}", test=test, candidate=candidate, rules=[rule], status=status, reason=f"why {test}", duration=0.1)
+    return TestResult(
+        nodeid=f"suite::{test}", test=test, candidate=candidate, rules=[rule], status=status, reason=f"why {test}", duration=0.1
+    )
 
 
 @pytest.mark.parametrize(
     ("statuses", "cell"),
-    [(["pass", "pass"], "pass"), (["pass", "fail"], "fail"), (["xfail", "pass"], "xfail"), (["xfail", "xpass"], "xpass"), (["n/a"], "n/a"), (["error", "xfail"], "error")],
+    [
+        (["pass", "pass"], "pass"),
+        (["pass", "fail"], "fail"),
+        (["xfail", "pass"], "xfail"),
+        (["xfail", "xpass"], "xpass"),
+        (["n/a"], "n/a"),
+        (["error", "xfail"], "error"),
+    ],
 )
 def test_a_rule_takes_the_worst_status_of_its_tests(statuses: list[str], cell: str) -> None:
-    report = build(load(), [result(f"t{n}", s) for n, s in enumerate(statuses)], {"host:resource": INFO}, {"command": "x", "profile": "quick", "runner_limits_unchanged": True})
+    report = build(
+        load(),
+        [result(f"t{n}", s) for n, s in enumerate(statuses)],
+        {"host:resource": INFO},
+        {"command": "x", "profile": "quick", "runner_limits_unchanged": True},
+    )
     assert report.matrix["LIMITS.GET_PAIR"]["host:resource"]["status"] == cell
 
 
@@ -36,8 +49,17 @@ def test_untested_rules_show_as_waived_or_not_run() -> None:
 
 
 def test_json_validates_and_markdown_has_the_matrix(tmp_path: Path) -> None:
-    results = [result("a", "pass"), result("b", "fail", "USAGE.FIELD_TYPES"), result("c", "xfail", "LIMITS.SOFT_LE_HARD", "pypy3:resource")]
-    report = build(load(), results, {"host:resource": INFO, "pypy3:resource": INFO | {"implementation": "pypy"}}, {"command": "x", "profile": "default", "runner_limits_unchanged": True})
+    results = [
+        result("a", "pass"),
+        result("b", "fail", "USAGE.FIELD_TYPES"),
+        result("c", "xfail", "LIMITS.SOFT_LE_HARD", "pypy3:resource"),
+    ]
+    report = build(
+        load(),
+        results,
+        {"host:resource": INFO, "pypy3:resource": INFO | {"implementation": "pypy"}},
+        {"command": "x", "profile": "default", "runner_limits_unchanged": True},
+    )
     json_path, md_path = write(report, tmp_path)
     jsonschema.validate(json.loads(json_path.read_text()), SCHEMA)
     markdown = md_path.read_text()

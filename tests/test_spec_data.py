@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from packaging.version import Version
-
 from rckit.spec import DATA_DIR, SpecError, load, load_from
 
 
@@ -73,7 +72,12 @@ def test_errata_name_existing_rules_and_have_evidence() -> None:
         ("rules/pagesize.toml", 'strength = "must"', 'strength = "should"', "strength must be one of"),
         ("rules/pagesize.toml", 'platforms = ["unix"]', 'platforms = ["windows"]', "platforms must be a non-empty subset"),
         ("rules/pagesize.toml", 'id = "PAGESIZE.SYSTEM_PAGE"', 'id = "LIMITS.SYSTEM_PAGE"', "must start with PAGESIZE."),
-        ("rules/effects.toml", 'waiver = { kind = "not-observable", reason = "Linux', 'waiver = { kind = "not-observable", reason = "short" } #', "written reason"),
+        (
+            "rules/effects.toml",
+            'waiver = { kind = "not-observable", reason = "Linux',
+            'waiver = { kind = "not-observable", reason = "short" } #',
+            "written reason",
+        ),
         ("rules/effects.toml", 'waiver = { kind = "not-observable"', 'waiver = { kind = "lazy"', "waiver kind 'lazy'"),
         ("errata.toml", 'rules = ["USAGE.MAXRSS_UNIT"]', 'rules = ["USAGE.NO_SUCH_RULE"]', "links unknown rule"),
         ("editions.toml", 'file = "002_6e2dd16bc033ceb2.txt"', 'location = "nowhere"', "a seed edition names its file"),

@@ -12,7 +12,9 @@ from rckit.spec import load
 
 
 def test_the_gate_passes() -> None:
-    done = subprocess.run([sys.executable, "-m", "rckit.conformance.trace", "--check"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "rckit.conformance.trace", "--check"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "rules have tests" in done.stdout
 
@@ -28,8 +30,11 @@ def test_the_gate_reports_each_kind_of_problem() -> None:
     spec = load()
     waived = next(r.id for r in spec.rules.values() if r.waiver is not None)
     trace = Trace(
-        tests_by_rule={rid: ["t"] for rid in spec.rules if rid not in ("PAGESIZE.SYSTEM_PAGE",) and spec.rules[rid].waiver is None} | {waived: ["t2"]},
-        unknown=[("test_bogus", ["NO.SUCH_RULE"])],  # type: ignore[list-item]
+        tests_by_rule={
+            rid: ["t"] for rid in spec.rules if rid not in ("PAGESIZE.SYSTEM_PAGE",) and spec.rules[rid].waiver is None
+        }
+        | {waived: ["t2"]},
+        unknown=[("test_bogus", ["NO.SUCH_RULE"])],
         unlabelled=["test_anonymous"],
     )
     problems = trace.problems(spec)
@@ -45,6 +50,12 @@ def test_an_unlabelled_conformance_test_stops_the_run(tmp_path: Path, repo: Path
     suite.mkdir()
     (suite / "conftest.py").write_text((repo / "conformance" / "suite" / "conftest.py").read_text())
     (suite / "test_unlabelled.py").write_text("def test_nothing(candidate):\n    assert candidate\n")
-    done = subprocess.run([sys.executable, "-m", "pytest", str(suite), "-p", "no:cacheprovider", "-q"], capture_output=True, text=True, cwd=tmp_path, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(suite), "-p", "no:cacheprovider", "-q"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
     assert done.returncode == 4, done.stdout + done.stderr
     assert "names no rule" in done.stdout + done.stderr

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
-
 from rckit.conformance import expectations
 from rckit.conformance.applicability import why_not_applicable
 from rckit.conformance.candidates import Candidate, Registry
@@ -22,9 +21,27 @@ from rckit.conformance.plugin import PROPERTY, specs_key
 from rckit.spec import load
 
 _relaxed = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture]
-settings.register_profile("rckit-quick", max_examples=8, stateful_step_count=8, deadline=None, derandomize=True, database=None, suppress_health_check=_relaxed)
-settings.register_profile("rckit-default", max_examples=25, stateful_step_count=15, deadline=None, derandomize=True, database=None, suppress_health_check=_relaxed)
-settings.register_profile("rckit-thorough", max_examples=200, stateful_step_count=40, deadline=None, suppress_health_check=_relaxed)
+settings.register_profile(
+    "rckit-quick",
+    max_examples=8,
+    stateful_step_count=8,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=_relaxed,
+)
+settings.register_profile(
+    "rckit-default",
+    max_examples=25,
+    stateful_step_count=15,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=_relaxed,
+)
+settings.register_profile(
+    "rckit-thorough", max_examples=200, stateful_step_count=40, deadline=None, suppress_health_check=_relaxed
+)
 
 registry_key = pytest.StashKey[Registry]()
 deviations_key = pytest.StashKey[list[expectations.Deviation]]()

@@ -6,7 +6,6 @@ import shutil
 
 import pytest
 from packaging.version import Version
-
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate, Info
 from rckit.conformance.toolchain import probe_for
@@ -29,7 +28,9 @@ def _symbols(info: Info, prefix: str) -> dict[str, int]:
 def test_constants_rlimit_values_match_platform_data(candidate: Candidate) -> None:
     """Every RLIMIT_* equals the value platforms/ records for the C name."""
     target = _target(candidate.info)
-    wrong = {n: (v, target.constants.get(n)) for n, v in _symbols(candidate.info, "RLIMIT_").items() if target.constants.get(n) != v}
+    wrong = {
+        n: (v, target.constants.get(n)) for n, v in _symbols(candidate.info, "RLIMIT_").items() if target.constants.get(n) != v
+    }
     assert not wrong, f"(module, C) values differ: {wrong}"
 
 
@@ -38,8 +39,15 @@ def test_constants_rlimit_values_match_c_probe(candidate: Candidate) -> None:
     """Every RLIMIT_* equals what the platform's C headers say, compiled and run now."""
     probe = probe_for(candidate.info)
     if probe is None:
-        not_applicable(f"no C compiler for {candidate.info.platform_id} here (looked for {shutil.which('cc') or 'cc'} and Debian cross compilers)")
-    wrong = {n: (v, probe["constants"].get(n)) for n, v in _symbols(candidate.info, "RLIMIT_").items() if probe["constants"].get(n) != v}
+        not_applicable(
+            f"no C compiler for {candidate.info.platform_id} here "
+            f"(looked for {shutil.which('cc') or 'cc'} and Debian cross compilers)"
+        )
+    wrong = {
+        n: (v, probe["constants"].get(n))
+        for n, v in _symbols(candidate.info, "RLIMIT_").items()
+        if probe["constants"].get(n) != v
+    }
     assert not wrong, f"(module, C headers) values differ: {wrong}"
 
 

@@ -9,7 +9,6 @@ import signal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate, EndStatus, Session
 
@@ -42,7 +41,9 @@ def test_effects_core_zero_leaves_no_core(candidate: Candidate) -> None:
             _set_soft(child, number, 0, info.infinity)
             ended = child.act_until_end("crash", cwd=seen_dir)
         assert isinstance(ended, EndStatus) and ended.signal == signal.SIGABRT, f"the child {ended}"
-        assert not ended.core_dumped and not list(host_dir.iterdir()), f"with RLIMIT_CORE 0: {ended}, files {list(host_dir.iterdir())}"
+        assert not ended.core_dumped and not list(host_dir.iterdir()), (
+            f"with RLIMIT_CORE 0: {ended}, files {list(host_dir.iterdir())}"
+        )
         # Control: the same crash with the soft limit at the hard limit does leave a core, so the
         # check above can fail. Not possible when the hard limit cannot hold a core.
         with candidate.isolated() as child:
@@ -161,13 +162,15 @@ def test_effects_nofile_emfile(candidate: Candidate, extra: int) -> None:
         result = child.act("open_until_failure")
     assert result["errno"] == errno.EMFILE, f"opening stopped with errno {result['errno']}"
     assert all(fd < soft for fd in result["fds"]), f"descriptor >= soft limit {soft}: {max(result['fds'])}"
-    assert sorted(set(result["fds"]) | {fd for fd in open_now if fd < soft}) == list(range(soft)), "a free number below the limit was refused"
+    assert sorted(set(result["fds"]) | {fd for fd in open_now if fd < soft}) == list(range(soft)), (
+        "a free number below the limit was refused"
+    )
 
 
 @rule("EFFECTS.NPROC")
 def test_effects_nproc_fork_fails(candidate: Candidate) -> None:
     """An unprivileged process at its RLIMIT_NPROC cannot fork (EAGAIN); below it, it can."""
-    info, number = candidate.info, candidate.info.resource("RLIMIT_NPROC")
+    number = candidate.info.resource("RLIMIT_NPROC")
     with candidate.isolated(unprivileged=True) as child:
         control = child.act("fork_probe")
         assert control["forked"], f"fork failed before the limit was set: {control}"
@@ -192,7 +195,9 @@ def test_effects_memlock(candidate: Candidate) -> None:
         assert child.call("setrlimit", number, (page, page)).returned
         result = child.act("mlock", bytes=8 * page)
     assert control["locked"], f"mlock of 4 pages under a 16-page limit failed: {control}"
-    assert not result["locked"] and result["errno"] in (errno.ENOMEM, errno.EPERM), f"mlock of 8 pages under a 1-page limit: {result}"
+    assert not result["locked"] and result["errno"] in (errno.ENOMEM, errno.EPERM), (
+        f"mlock of 8 pages under a 1-page limit: {result}"
+    )
 
 
 @rule("EFFECTS.INHERITED_BY_FORK")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from rckit.conformance import strategies as S
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate, Session
-from rckit.conformance.values import IndexOnly, IntOnly, Iter, Opaque
+from rckit.conformance.values import IndexOnly, IntOnly, Iter, Opaque, Outcome
 
 rule = pytest.mark.rule
 
@@ -18,7 +17,7 @@ def _core(candidate: Candidate) -> int:
     return candidate.info.resource("RLIMIT_CORE")
 
 
-def _call_unchanged(child: Session, number: int, limits: object) -> object:
+def _call_unchanged(child: Session, number: int, limits: object) -> Outcome:
     before = child.getrlimit(number)
     outcome = child.call("setrlimit", number, limits)
     assert child.getrlimit(number) == before or outcome.returned, "a failed setrlimit changed the limits"
@@ -51,9 +50,13 @@ def test_limits_other_iterables_accepted(candidate: Candidate, shape: str) -> No
     are integers through __index__."""
     number = _core(candidate)
     with candidate.isolated() as child:
-        soft, hard = child.getrlimit(number)
+        _, hard = child.getrlimit(number)
         target = (0, hard)
-        limits = {"list": [0, hard], "iterator": Iter((0, hard)), "index": (IndexOnly(0), IndexOnly(hard) if hard >= 0 else hard)}[shape]
+        limits = {
+            "list": [0, hard],
+            "iterator": Iter((0, hard)),
+            "index": (IndexOnly(0), IndexOnly(hard) if hard >= 0 else hard),
+        }[shape]
         if shape == "index" and candidate.info.version_tuple < (3, 8):
             not_applicable("before 3.8 limit values were converted with __int__, not __index__")
         outcome = child.call("setrlimit", number, limits)
@@ -66,14 +69,14 @@ def test_limits_other_iterables_accepted(candidate: Candidate, shape: str) -> No
 def test_limits_value_str_rejected(candidate: Candidate, text: str, position: int) -> None:
     """A limit value given as a string of digits raises TypeError; it is not parsed."""
     with candidate.isolated() as child:
-        soft, hard = child.getrlimit(_core(candidate))
+        _, hard = child.getrlimit(_core(candidate))
         limits = (text, hard) if position == 0 else (0, text)
         outcome = _call_unchanged(child, _core(candidate), limits)
     assert outcome.raised("TypeError"), f"setrlimit(CORE, {limits!r}) {outcome}"
 
 
 def _float_limits(child: Session, number: int) -> tuple[tuple[float, int], int]:
-    soft, hard = child.getrlimit(number)
+    _, hard = child.getrlimit(number)
     whole = 1000 if hard < 0 or hard > 1000 else max(hard - 1, 0)
     return (whole + 0.75, hard), whole
 
@@ -107,18 +110,23 @@ def test_limits_float_deprecated(candidate: Candidate) -> None:
 def test_limits_float_rejected(candidate: Candidate, value: float | IntOnly, position: int) -> None:
     """From 3.10 a float (or any number without __index__) as a limit raises TypeError."""
     with candidate.isolated() as child:
-        soft, hard = child.getrlimit(_core(candidate))
+        _, hard = child.getrlimit(_core(candidate))
         limits = (value, hard) if position == 0 else (0, value)
         outcome = _call_unchanged(child, _core(candidate), limits)
     assert outcome.raised("TypeError"), f"setrlimit(CORE, {limits!r}) {outcome}"
 
 
 @rule("LIMITS.VALUE_TOO_LARGE")
-@given(value=st.one_of(st.integers(2**64, 2**100), st.integers(-(2**100), -(2**64) - 1), st.sampled_from([2**64, -(2**64) - 1, 10**30])), position=st.sampled_from([0, 1]))
+@given(
+    value=st.one_of(
+        st.integers(2**64, 2**100), st.integers(-(2**100), -(2**64) - 1), st.sampled_from([2**64, -(2**64) - 1, 10**30])
+    ),
+    position=st.sampled_from([0, 1]),
+)
 def test_limits_value_too_large(candidate: Candidate, value: int, position: int) -> None:
     """A limit beyond 64 bits raises OverflowError or ValueError and changes nothing."""
     with candidate.isolated() as child:
-        soft, hard = child.getrlimit(_core(candidate))
+        _, hard = child.getrlimit(_core(candidate))
         limits = (value, hard) if position == 0 else (0, value)
         outcome = _call_unchanged(child, _core(candidate), limits)
     assert outcome.raised("OverflowError", "ValueError"), f"setrlimit(CORE, {limits!r}) {outcome}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from rckit.conformance import strategies as S
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate
@@ -49,7 +48,9 @@ def test_limits_get_agrees_with_kernel(candidate: Candidate) -> None:
         for number, (name, soft, hard) in enumerate(kernel["rows"][: candidate.info.nlimits]):
             expected = tuple(infinity if v is None else v for v in (soft, hard))
             outcome = child.call("getrlimit", number)
-            assert outcome.returned and outcome.value == expected, f"{name} (resource {number}): kernel {expected}, getrlimit {outcome}"
+            assert outcome.returned and outcome.value == expected, (
+                f"{name} (resource {number}): kernel {expected}, getrlimit {outcome}"
+            )
 
 
 @rule("LIMITS.INVALID_RESOURCE")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
-
 from rckit.conformance import strategies as S
 from rckit.conformance.candidates import Candidate, Session
 
@@ -42,7 +41,9 @@ def limits_machine(candidate: Candidate) -> type[RuleBasedStateMachine]:
         def _value(self, data: st.DataObject, name: str, label: str) -> int:
             soft, hard = self.model[name]
             floor = S.SAFE_FLOORS.get(name, 0)
-            candidates = [v for v in (soft, hard, floor, floor + 1, soft + 1, hard + 1, hard - 1, infinity) if v == infinity or v >= floor]
+            candidates = [
+                v for v in (soft, hard, floor, floor + 1, soft + 1, hard + 1, hard - 1, infinity) if v == infinity or v >= floor
+            ]
             return data.draw(st.sampled_from(candidates) | st.integers(floor, max(floor, 2**40)), label=label)
 
         @precondition(lambda self: self.child is not None)
@@ -51,7 +52,7 @@ def limits_machine(candidate: Candidate) -> type[RuleBasedStateMachine]:
             assert self.child is not None
             soft = self._value(data, name, "soft")
             hard = self._value(data, name, "hard")
-            old_soft, old_hard = self.model[name]
+            _, old_hard = self.model[name]
             outcome = self.child.call("setrlimit", info.resource(name), (soft, hard))
             if rank(soft) > rank(hard):
                 assert outcome.raised("ValueError"), f"{name}: soft {soft} > hard {hard} was accepted: {outcome}"

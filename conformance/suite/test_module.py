@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from rckit.conformance.candidates import Candidate
 
 rule = pytest.mark.rule
@@ -67,7 +66,7 @@ def test_module_thread_safe_getrlimit(candidate: Candidate) -> None:
     with candidate.isolated() as child:
         for offset, name in enumerate(names):
             number = info.resource(name)
-            soft, hard = child.getrlimit(number)
+            _, hard = child.getrlimit(number)
             value = 256 + offset if hard == info.infinity or hard >= 256 + offset else hard
             assert child.call("setrlimit", number, (value, hard)).returned
         calls = [["getrlimit", [{"t": "int", "v": info.resource(n)}]] for n in names]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from rckit.conformance.candidates import Candidate
 
 rule = pytest.mark.rule

@@ -3,12 +3,11 @@ session itself or a sleeper it forked."""
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from rckit.conformance import strategies as S
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate, Session
@@ -86,10 +85,15 @@ def test_prlimit_no_such_process(candidate: Candidate, data: st.DataObject) -> N
     may raise OverflowError instead)."""
     _require_prlimit(candidate)
     pid_max = candidate.info.pid_max or 4194304
-    pid = data.draw(st.one_of(st.integers(pid_max, 2**31 - 1), st.integers(-(2**31), -1), st.sampled_from([-1, pid_max, 2**31 - 1])), label="pid")
+    pid = data.draw(
+        st.one_of(st.integers(pid_max, 2**31 - 1), st.integers(-(2**31), -1), st.sampled_from([-1, pid_max, 2**31 - 1])),
+        label="pid",
+    )
     outcome = candidate.call("prlimit", pid, _core(candidate))
     assert outcome.raised("ProcessLookupError"), f"prlimit({pid}, CORE) {outcome}"
-    assert outcome.exception is not None and outcome.exception.is_module_error, "ProcessLookupError must be an instance of `error`"
+    assert outcome.exception is not None and outcome.exception.is_module_error, (
+        "ProcessLookupError must be an instance of `error`"
+    )
 
 
 @rule("PRLIMIT.NO_SUCH_PROCESS")
@@ -124,7 +128,7 @@ def test_prlimit_permission_other_user(candidate: Candidate) -> None:
         if candidate.info.euid == 0:
             target = child.act("spawn_sleeper")["pid"]  # stays root
             child.act("drop_privileges")
-        elif os.path.exists("/proc/1/status") and "Uid:\t0" in open("/proc/1/status").read():
+        elif "Uid:\t0" in Path("/proc/1/status").read_text(errors="replace") if Path("/proc/1/status").exists() else False:
             target = 1
         else:
             not_applicable("no process of another user to ask about")
@@ -146,7 +150,11 @@ def test_prlimit_invalid_resource(candidate: Candidate, data: st.DataObject) -> 
 
 
 @rule("PRLIMIT.SAME_CHECKS")
-@pytest.mark.parametrize(("limits", "error"), [((10, 5), "ValueError"), ((1,), "ValueError"), ((1, 2, 3), "ValueError"), (5, "TypeError")], ids=["soft>hard", "length 1", "length 3", "int"])
+@pytest.mark.parametrize(
+    ("limits", "error"),
+    [((10, 5), "ValueError"), ((1,), "ValueError"), ((1, 2, 3), "ValueError"), (5, "TypeError")],
+    ids=["soft>hard", "length 1", "length 3", "int"],
+)
 def test_prlimit_malformed_limits(candidate: Candidate, limits: object, error: str) -> None:
     """Limits that setrlimit rejects, prlimit rejects with the same exception, changing nothing."""
     _require_prlimit(candidate)

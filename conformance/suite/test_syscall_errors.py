@@ -11,7 +11,6 @@ import errno
 from collections.abc import Iterator
 
 import pytest
-
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate
 from rckit.conformance.toolchain import inject_library_for

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from rckit.conformance import strategies as S
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate, Session
@@ -146,7 +145,9 @@ def test_usage_self_cpu_advances(candidate: Candidate) -> None:
         before = _usage(child, self_who)
         burnt = child.act("spin", seconds=0.3)["cpu"]
         after = _usage(child, self_who)
-    assert _cpu(after) - _cpu(before) >= 0.8 * burnt, f"CPU time grew by {_cpu(after) - _cpu(before):.3f}s after {burnt:.3f}s of work"
+    assert _cpu(after) - _cpu(before) >= 0.8 * burnt, (
+        f"CPU time grew by {_cpu(after) - _cpu(before):.3f}s after {burnt:.3f}s of work"
+    )
 
 
 @rule("USAGE.SELF_ALL_THREADS")
@@ -208,7 +209,11 @@ def test_usage_invalid_who(candidate: Candidate, data: st.DataObject) -> None:
     """getrusage raises ValueError for a C int that is no RUSAGE_* value of the platform."""
     target = candidate.info.target
     valid = {v for n, v in (target.constants if target else candidate.info.constants).items() if n.startswith("RUSAGE_")}
-    who = data.draw(st.integers(-(2**31), 2**31 - 1).filter(lambda w: w not in valid) | st.sampled_from([-2, 2, 3, 42, -5]).filter(lambda w: w not in valid), label="who")
+    who = data.draw(
+        st.integers(-(2**31), 2**31 - 1).filter(lambda w: w not in valid)
+        | st.sampled_from([-2, 2, 3, 42, -5]).filter(lambda w: w not in valid),
+        label="who",
+    )
     outcome = candidate.call("getrusage", who)
     assert outcome.raised("ValueError"), f"getrusage({who}) {outcome}"
 

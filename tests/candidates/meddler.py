@@ -2,7 +2,7 @@
 Judged in-process, it attacks the harness itself; the run must notice and fail."""
 
 import resource as _c
-from resource import *  # noqa: F403
+from resource import *
 
 
 def getrlimit(resource):  # type: ignore[no-untyped-def]

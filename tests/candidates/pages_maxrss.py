@@ -1,7 +1,7 @@
 """Broken: reports ru_maxrss in pages, as the old documentation said, instead of kibibytes."""
 
 import resource as _c
-from resource import *  # noqa: F403
+from resource import *
 
 
 def getrusage(who):  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 """Broken: returns the ValueError for an invalid resource instead of raising it (like PyPy 3.9)."""
 
-from resource import *  # noqa: F403
+from resource import *
 from resource import getrlimit as _getrlimit
 
 

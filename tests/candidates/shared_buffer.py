@@ -4,7 +4,7 @@ answers (it yields the GIL between the C call and reading the buffer, to lose re
 import ctypes
 import struct
 import time
-from resource import *  # noqa: F403
+from resource import *
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _buffer = (ctypes.c_char * 16)()
