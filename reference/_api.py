@@ -36,15 +36,22 @@ _c_getrlimit = _native.getrlimit
 _c_setrlimit = _native.setrlimit
 _c_prlimit = _native.prlimit
 _c_getrusage = _native.getrusage
-_get_errno = _native.get_errno
+_errno_of = _native.errno_of
 _pack_rl = _native.pack_rlimit
 _unpack_rl = _native.unpack_rlimit
-_unpack_ru = _native.unpack_rusage
+_unpack_times = _native.unpack_times
+_unpack_counters = _native.unpack_counters
+_COUNTERS = _native.counters_offset
 _new_rl = _native.new_rlimit
 _new_ru = _native.new_rusage
 _NULL = _native.null
+_LIMIT_MIN, _LIMIT_MAX = -(2**63), 2**63 - 1
+# Where RLIM_INFINITY keeps the low 63 bits (all platforms but illumos), masking leaves a
+# non-negative value unchanged, so the fast paths skip it.
+_MASK_KEEPS_POSITIVE = _STORE_MASK & _LIMIT_MAX == _LIMIT_MAX
 
-# Free lists of buffers: a call takes one and gives it back, so no two threads share one.
+# Free lists of (buffer, pointer) pairs: a call takes one and gives it back, so no two threads
+# ever share a buffer (list.pop and list.append are atomic), and no lock is taken.
 _rl_free: List[Any] = [_new_rl() for _ in range(4)]
 _ru_free: List[Any] = [_new_ru() for _ in range(2)]
 _take_rl, _give_rl = _rl_free.pop, _rl_free.append
@@ -62,20 +69,25 @@ def _resource(obj: object, convert: Callable[[object], int] = c_int) -> int:
 
 
 def _limits(limits: object) -> Tuple[int, int]:
-    """(soft, hard) as rlim_t bit patterns, through the fast path when limits is a 2-tuple of ints."""
-    if type(limits) is tuple and len(limits) == 2:
-        cur, mx = limits
-    else:
-        cur, mx = limits_pair(limits)
-    if type(cur) is int and -(2**63) <= cur < 2**63:
-        cur &= _STORE_MASK
-    else:
-        cur = limit_value(cur, _RLIM_MASK, _INFINITY)
-    if type(mx) is int and -(2**63) <= mx < 2**63:
-        mx &= _STORE_MASK
-    else:
-        mx = limit_value(mx, _RLIM_MASK, _INFINITY)
-    return cur, mx
+    """(soft, hard) as rlim_t bit patterns, for anything but a 2-tuple of in-range ints."""
+    cur, mx = limits_pair(limits)
+    return limit_value(cur, _RLIM_MASK, _INFINITY), limit_value(mx, _RLIM_MASK, _INFINITY)
+
+
+def _arity(name: str, given: int, kwargs: Dict[str, Any]) -> NoReturn:
+    if kwargs:
+        raise TypeError(B.no_keywords(name))
+    if name == "setrlimit":
+        raise TypeError(B.setrlimit_arity(given))
+    raise TypeError(B.exactly_one(name, given))
+
+
+def _failed(name: str, args: Tuple[Any, ...], buffers: Any, give: Callable[[Any], None]) -> int:
+    """The errno of a failed call (0 if repeating it to learn the errno succeeded)."""
+    err = _errno_of(name, args)
+    if err:
+        give(buffers)
+    return err
 
 
 def _setrlimit_failed(err: int) -> NoReturn:
@@ -88,43 +100,41 @@ def _setrlimit_failed(err: int) -> NoReturn:
 
 def getrlimit(resource: Any = _NO, /, *extra: Any, **kwargs: Any) -> Tuple[int, int]:
     """Return the (soft, hard) limits of ``resource`` as a tuple of ints."""
-    if kwargs:
-        raise TypeError(B.no_keywords("getrlimit"))
-    if extra or resource is _NO:
-        raise TypeError(B.exactly_one("getrlimit", len(extra) + (resource is not _NO)))
+    if kwargs or extra or resource is _NO:
+        _arity("getrlimit", len(extra) + (resource is not _NO), kwargs)
     if type(resource) is not int or not 0 <= resource < _NLIMITS:
         resource = _resource(resource)
     try:
         buf = _take_rl()
     except IndexError:
         buf = _new_rl()
-    if _c_getrlimit(resource, buf):
-        _give_rl(buf)
-        os_error(_get_errno())
-    value = _unpack_rl(buf)
+    if _c_getrlimit(resource, buf[1]):
+        err = _failed("getrlimit", (resource, buf[1]), buf, _give_rl)
+        if err:
+            os_error(err)
+    value = _unpack_rl(buf[0])
     _give_rl(buf)
     return value
 
 
 def setrlimit(resource: Any = _NO, limits: Any = _NO, /, *extra: Any, **kwargs: Any) -> None:
     """Set the (soft, hard) limits of ``resource``; ValueError if not allowed."""
-    if kwargs:
-        raise TypeError(B.no_keywords("setrlimit"))
-    if extra or limits is _NO:
-        raise TypeError(B.setrlimit_arity(len(extra) + (resource is not _NO) + (limits is not _NO)))
+    if kwargs or extra or limits is _NO:
+        _arity("setrlimit", len(extra) + (resource is not _NO) + (limits is not _NO), kwargs)
     if type(resource) is not int or not 0 <= resource < _NLIMITS:
         resource = _resource(resource)
     if _audit is not None:
         _audit("resource.setrlimit", resource, limits)
-    cur, mx = _limits(limits)
+    cur, mx = _limit_pair_fast(limits) if type(limits) is tuple and len(limits) == 2 else _limits(limits)
     try:
         buf = _take_rl()
     except IndexError:
         buf = _new_rl()
-    _pack_rl(buf, 0, cur, mx)
-    if _c_setrlimit(resource, buf):
-        _give_rl(buf)
-        _setrlimit_failed(_get_errno())
+    _pack_rl(buf[0], 0, cur, mx)
+    if _c_setrlimit(resource, buf[1]):
+        err = _failed("setrlimit", (resource, buf[1]), buf, _give_rl)
+        if err:
+            _setrlimit_failed(err)
     _give_rl(buf)
 
 
@@ -142,43 +152,71 @@ def prlimit(pid: Any = _NO, resource: Any = _NO, limits: Any = _NO, /, *extra: A
         resource = _resource(resource, prlimit_int)
     if _audit is not None:
         _audit("resource.prlimit", pid, resource, None if limits is _NO else limits)
-    old = _new_rl()
-    if limits is _NO or (limits is None and B.PRLIMIT_NONE_READS):
-        new = _NULL
-    else:
-        new = _new_rl()
-        cur, mx = _limits(limits)
-        _pack_rl(new, 0, cur, mx)
+    writing = not (limits is _NO or (limits is None and B.PRLIMIT_NONE_READS))
+    if writing:
+        cur, mx = _limit_pair_fast(limits) if type(limits) is tuple and len(limits) == 2 else _limits(limits)
+    try:
+        old = _take_rl()
+    except IndexError:
+        old = _new_rl()
+    new: Any = None
+    if writing:
+        try:
+            new = _take_rl()
+        except IndexError:
+            new = _new_rl()
+        _pack_rl(new[0], 0, cur, mx)
     assert _c_prlimit is not None
-    if _c_prlimit(pid, resource, new, old):
-        err = _get_errno()
-        if err == _EINVAL:
-            raise ValueError(B.MSG_CUR_EXCEEDS_MAX)
-        os_error(err)
-    return _unpack_rl(old)
+    args = (pid, resource, new[1] if writing else _NULL, old[1])
+    if _c_prlimit(*args):
+        err = _errno_of("prlimit", args)
+        if err:
+            _give_rl(old)
+            if writing:
+                _give_rl(new)
+            if err == _EINVAL:
+                raise ValueError(B.MSG_CUR_EXCEEDS_MAX)
+            os_error(err)
+    value = _unpack_rl(old[0])
+    _give_rl(old)
+    if writing:
+        _give_rl(new)
+    return value
+
+
+def _limit_pair_fast(limits: Tuple[Any, Any]) -> Tuple[int, int]:
+    """(soft, hard) bit patterns from a 2-tuple; ints in [0, 2**63) need no masking."""
+    cur, mx = limits
+    if type(cur) is int and type(mx) is int:
+        if _MASK_KEEPS_POSITIVE and 0 <= cur <= _LIMIT_MAX and 0 <= mx <= _LIMIT_MAX:
+            return limits
+        if _LIMIT_MIN <= cur <= _LIMIT_MAX and _LIMIT_MIN <= mx <= _LIMIT_MAX:
+            return cur & _STORE_MASK, mx & _STORE_MASK
+    return _limits(limits)
 
 
 def getrusage(who: Any = _NO, /, *extra: Any, **kwargs: Any) -> Any:
     """Return a struct_rusage describing the resources used by ``who`` (RUSAGE_SELF, ...)."""
-    if kwargs:
-        raise TypeError(B.no_keywords("getrusage"))
-    if extra or who is _NO:
-        raise TypeError(B.exactly_one("getrusage", len(extra) + (who is not _NO)))
+    if kwargs or extra or who is _NO:
+        _arity("getrusage", len(extra) + (who is not _NO), kwargs)
     if type(who) is not int or not _INT_MIN <= who <= _INT_MAX:
         who = c_int(who)
     try:
         buf = _take_ru()
     except IndexError:
         buf = _new_ru()
-    if _c_getrusage(who, buf):
-        _give_ru(buf)
-        err = _get_errno()
+    if _c_getrusage(who, buf[1]):
+        err = _failed("getrusage", (who, buf[1]), buf, _give_ru)
         if err == _EINVAL:
             raise ValueError(B.MSG_INVALID_WHO)
-        os_error(err)
-    v = _unpack_ru(buf)
+        if err:
+            os_error(err)
+    data = buf[0]
+    utime, utime_us, stime, stime_us = _unpack_times(data)
+    counters = _unpack_counters(data, _COUNTERS)
     _give_ru(buf)
-    return _make_rusage(struct_rusage, (v[0] + v[1] * 0.000001, v[2] + v[3] * 0.000001) + v[4:])
+    # As CPython computes it: seconds + microseconds * 0.000001.
+    return _make_rusage(struct_rusage, (utime + utime_us * 0.000001, stime + stime_us * 0.000001) + counters)
 
 
 def getpagesize(*args: Any, **kwargs: Any) -> int:

@@ -13,26 +13,33 @@ from typing import Any, Callable, List, NamedTuple, Optional, Tuple
 
 from rckit.platforms import Field, Struct, Target
 
-__all__ = ["Binding", "load", "rlimit_codecs", "rusage_decoder"]
+__all__ = ["Binding", "load", "rlimit_codecs", "rusage_decoders"]
 
 _SIGNED = {1: "b", 2: "h", 4: "i", 8: "q"}
 
 
 class Binding(NamedTuple):
-    """What the public functions need from the C library, whatever the backend."""
+    """What the public functions need from the C library, whatever the backend.
+
+    Buffers come in pairs: (the bytes to decode or encode, what to pass to C). The C entry points
+    return the C int result; after a failure, ``errno_of(name, args)`` gives its errno (a backend
+    may repeat the failed call through an errno-saving binding to learn it).
+    """
 
     backend: str
     getrlimit: Callable[[int, Any], int]
     setrlimit: Callable[[int, Any], int]
     prlimit: Optional[Callable[[int, int, Any, Any], int]]
     getrusage: Callable[[int, Any], int]
+    errno_of: Callable[[str, Tuple[Any, ...]], int]
     getpagesize: Callable[[], int]
-    get_errno: Callable[[], int]
-    new_rlimit: Callable[[], Any]
+    new_rlimit: Callable[[], Tuple[Any, Any]]
     pack_rlimit: Callable[[Any, int, int, int], None]  # (buffer, offset, soft, hard)
     unpack_rlimit: Callable[[Any], Tuple[int, int]]
-    new_rusage: Callable[[], Any]
-    unpack_rusage: Callable[[Any], Tuple[Any, ...]]
+    new_rusage: Callable[[], Tuple[Any, Any]]
+    unpack_times: Callable[[Any], Tuple[int, int, int, int]]  # utime sec/usec, stime sec/usec
+    unpack_counters: Callable[[Any, int], Tuple[int, ...]]  # (buffer, offset): the 14 longs
+    counters_offset: int
     null: Any
 
 
@@ -68,21 +75,27 @@ RUSAGE_FIELDS = (
 )  # fmt: skip
 
 
-def rusage_decoder(layout: Struct, byteorder: str) -> struct.Struct:
-    """A struct reading (utime.sec, utime.usec, stime.sec, stime.usec, then the 14 counters)."""
+def rusage_decoders(layout: Struct, byteorder: str) -> Tuple[struct.Struct, struct.Struct, int]:
+    """(times, counters, offset): a struct reading (utime.sec, utime.usec, stime.sec, stime.usec)
+    from the start of struct rusage, one reading its 14 counters, and where the counters start."""
     timeval = layout.timeval
     if timeval is None:
         raise ValueError("layout %s has no timeval" % layout.name)
-    parts: List[Tuple[Field, str]] = []
+    times: List[Tuple[Field, str]] = []
     for name in RUSAGE_FIELDS[:2]:
         base = layout.fields[name].offset
         for member in ("tv_sec", "tv_usec"):
             inner = timeval.fields[member]
-            parts.append((Field(base + inner.offset, inner.size), _SIGNED[inner.size]))
-    for name in RUSAGE_FIELDS[2:]:
-        field = layout.fields[name]
-        parts.append((field, _SIGNED[field.size]))
-    return struct.Struct(_format(byteorder, layout.size, parts))
+            times.append((Field(base + inner.offset, inner.size), _SIGNED[inner.size]))
+    start = layout.fields[RUSAGE_FIELDS[2]].offset
+    counters = [
+        (Field(layout.fields[n].offset - start, layout.fields[n].size), _SIGNED[layout.fields[n].size]) for n in RUSAGE_FIELDS[2:]
+    ]
+    return (
+        struct.Struct(_format(byteorder, layout.size, times)),
+        struct.Struct(_format(byteorder, layout.size - start, counters)),
+        start,
+    )
 
 
 def load(target: Target) -> Binding:

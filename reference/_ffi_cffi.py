@@ -6,11 +6,11 @@ ctypes. cffi saves errno right after each call (``ffi.errno``), so reading it is
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, cast
+from typing import Any, Callable, Optional, Tuple
 
 import cffi  # type: ignore[import-untyped,import-not-found,unused-ignore]
 from rckit.platforms import Target
-from rckit.reference._ffi import Binding, rlimit_codecs, rusage_decoder
+from rckit.reference._ffi import Binding, rlimit_codecs, rusage_decoders
 
 __all__ = ["load"]
 
@@ -47,23 +47,16 @@ def load(target: Target) -> Binding:
     else:
         raise AttributeError("the C library has none of %s" % [v.symbol for v in target.rusage])
     pack, unpack = rlimit_codecs(target)
-    rusage = rusage_decoder(layout, target.byteorder)
+    times, counters, counters_offset = rusage_decoders(layout, target.byteorder)
     rlimit_decl = "char[%d]" % target.rlimit.layout.size
     rusage_decl = "char[%d]" % max(layout.size, 512)
-    buffer = ffi.buffer
-    unpack_from, rusage_from, pack_into = unpack.unpack_from, rusage.unpack_from, pack.pack_into
 
-    def unpack_rlimit(buf: Any) -> Tuple[int, int]:
-        return cast(Tuple[int, int], unpack_from(buffer(buf)))
+    def pair(declaration: str) -> Tuple[Any, Any]:
+        data = ffi.new(declaration)
+        return ffi.buffer(data), data
 
-    def pack_rlimit(buf: Any, offset: int, cur: int, mx: int) -> None:
-        pack_into(buffer(buf), offset, cur, mx)
-
-    def unpack_rusage(buf: Any) -> Tuple[Any, ...]:
-        return rusage_from(buffer(buf))
-
-    def get_errno() -> int:
-        return ffi.errno  # type: ignore[no-any-return]
+    def errno_of(name: str, args: Tuple[Any, ...]) -> int:
+        return ffi.errno  # type: ignore[no-any-return]  # cffi saved it right after the call
 
     return Binding(
         backend="cffi",
@@ -71,12 +64,14 @@ def load(target: Target) -> Binding:
         setrlimit=setrlimit,
         prlimit=prlimit,
         getrusage=getrusage,
+        errno_of=errno_of,
         getpagesize=lib.getpagesize,
-        get_errno=get_errno,
-        new_rlimit=lambda: ffi.new(rlimit_decl),
-        pack_rlimit=pack_rlimit,
-        unpack_rlimit=unpack_rlimit,
-        new_rusage=lambda: ffi.new(rusage_decl),
-        unpack_rusage=unpack_rusage,
+        new_rlimit=lambda: pair(rlimit_decl),
+        pack_rlimit=pack.pack_into,
+        unpack_rlimit=unpack.unpack_from,
+        new_rusage=lambda: pair(rusage_decl),
+        unpack_times=times.unpack_from,
+        unpack_counters=counters.unpack_from,
+        counters_offset=counters_offset,
         null=ffi.NULL,
     )
