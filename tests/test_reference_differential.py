@@ -10,6 +10,7 @@ Interpreters missing on the machine are skipped with the reason.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -19,18 +20,27 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rckit.conformance.candidates import AgentCandidate, Candidate, CandidateSpec
+from rckit.conformance.chroots import chroot_python, is_built
 from rckit.conformance.discovery import find
 from rckit.conformance.values import Attr, Exploding, Foreign, IndexOnly, IntOnly, IntSubclass, Iter, Opaque, Outcome, Pid
 
 SUBJECT, ORACLE = "rckit.reference.resource", "resource"
 PAIRS = ["host", "cpython3.8", "cpython3.9", "cpython3.10", "cpython3.11", "cpython3.12", "cpython3.13", "pypy3.9"]
+#: Debian chroots (32-bit i386 natively; arm64 and big-endian s390x under qemu-user): the chroot's
+#: python3 with its own C module against the reference inside the same chroot.
+CHROOTS = ["chroot-i386", "chroot-arm64", "chroot-s390x"]
 
 
-@pytest.fixture(scope="module", params=PAIRS)
+@pytest.fixture(scope="module", params=PAIRS + CHROOTS)
 def pair(request: pytest.FixtureRequest) -> Iterator[tuple[Candidate, Candidate]]:
     """(oracle, subject) agents for one interpreter."""
     name = request.param
-    if name == "host":
+    if name.startswith("chroot-"):
+        arch = name.removeprefix("chroot-")
+        if os.geteuid() != 0 or not is_built(arch):
+            pytest.skip(f"the {arch} chroot is not built here (as root: python -m rckit.conformance.chroots build {arch})")
+        subject_python = oracle_python = chroot_python(arch)
+    elif name == "host":
         subject_python = oracle_python = sys.executable
     else:
         found = find(name)
