@@ -20,28 +20,15 @@ from rckit.conformance.isolation import LimitsSnapshot
 from rckit.conformance.plugin import PROPERTY, specs_key
 from rckit.spec import load
 
+#: Hypothesis profiles (--rckit-profile): examples per property, and reproducible or not.
+PROFILES = {
+    "quick": {"max_examples": 8, "stateful_step_count": 8, "derandomize": True, "database": None},
+    "default": {"max_examples": 25, "stateful_step_count": 15, "derandomize": True, "database": None},
+    "thorough": {"max_examples": 200, "stateful_step_count": 40},
+}
 _relaxed = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture]
-settings.register_profile(
-    "rckit-quick",
-    max_examples=8,
-    stateful_step_count=8,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=_relaxed,
-)
-settings.register_profile(
-    "rckit-default",
-    max_examples=25,
-    stateful_step_count=15,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=_relaxed,
-)
-settings.register_profile(
-    "rckit-thorough", max_examples=200, stateful_step_count=40, deadline=None, suppress_health_check=_relaxed
-)
+for _name, _options in PROFILES.items():
+    settings.register_profile(f"rckit-{_name}", deadline=None, suppress_health_check=_relaxed, **_options)  # type: ignore[arg-type]
 
 registry_key = pytest.StashKey[Registry]()
 deviations_key = pytest.StashKey[list[expectations.Deviation]]()

@@ -75,33 +75,31 @@ def test_limits_value_str_rejected(candidate: Candidate, text: str, position: in
     assert outcome.raised("TypeError"), f"setrlimit(CORE, {limits!r}) {outcome}"
 
 
-def _float_limits(child: Session, number: int) -> tuple[tuple[float, int], int]:
-    _, hard = child.getrlimit(number)
-    whole = 1000 if hard < 0 or hard > 1000 else max(hard - 1, 0)
-    return (whole + 0.75, hard), whole
+def _set_float_soft(candidate: Candidate) -> tuple[Outcome, bool]:
+    """setrlimit(CORE, (n + 0.75, hard)) in a child: the outcome, and whether soft reads back as n."""
+    number = _core(candidate)
+    with candidate.isolated() as child:
+        _, hard = child.getrlimit(number)
+        whole = 1000 if hard < 0 or hard > 1000 else max(hard - 1, 0)
+        outcome = child.call("setrlimit", number, (whole + 0.75, hard))
+        truncated = child.getrlimit(number)[0] == whole
+    assert outcome.returned, f"setrlimit(CORE, ({whole + 0.75}, {hard})) {outcome}"
+    return outcome, truncated
 
 
 @rule("LIMITS.FLOAT_TRUNCATED")
 def test_limits_float_truncated(candidate: Candidate) -> None:
     """Before 3.8 a float limit is accepted silently and truncated."""
-    number = _core(candidate)
-    with candidate.isolated() as child:
-        limits, whole = _float_limits(child, number)
-        outcome = child.call("setrlimit", number, limits)
-        assert outcome.returned, f"setrlimit(CORE, {limits}) {outcome}"
-        assert child.getrlimit(number)[0] == whole
+    outcome, truncated = _set_float_soft(candidate)
+    assert truncated, "the float was not truncated"
     assert not any(c == "DeprecationWarning" for c, _ in outcome.warnings), outcome.warnings
 
 
 @rule("LIMITS.FLOAT_DEPRECATED")
 def test_limits_float_deprecated(candidate: Candidate) -> None:
     """In 3.8 and 3.9 a float limit is truncated with a DeprecationWarning."""
-    number = _core(candidate)
-    with candidate.isolated() as child:
-        limits, whole = _float_limits(child, number)
-        outcome = child.call("setrlimit", number, limits)
-        assert outcome.returned, f"setrlimit(CORE, {limits}) {outcome}"
-        assert child.getrlimit(number)[0] == whole
+    outcome, truncated = _set_float_soft(candidate)
+    assert truncated, "the float was not truncated"
     assert any(c == "DeprecationWarning" for c, _ in outcome.warnings), f"warnings: {outcome.warnings}"
 
 
