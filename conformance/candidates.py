@@ -158,7 +158,6 @@ class Info:
         self.page_size: int = platform["page_size"]
         self.mmap_page_size: int | None = platform.get("mmap_page_size")
         self.import_error: dict[str, Any] | None = raw["module"]["import_error"]
-        self.features: dict[str, bool] = raw.get("features", {})
         self.emulated = self.machine != host_machine
         try:
             self.target: Target | None = select_target(
@@ -493,6 +492,11 @@ class Candidate:
 
         raw = self._request("attr", name=name)
         return raw["present"], decode(raw["value"]) if raw["present"] else None
+
+    def is_callable(self, name: str) -> bool:
+        """The module has ``name`` and it is callable."""
+        raw = self._request("attr", name=name)
+        return bool(raw["present"] and raw["callable"])
 
     def error_class(self) -> dict[str, Any]:
         """Facts about the module's ``error`` attribute."""

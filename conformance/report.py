@@ -11,14 +11,13 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from rckit.spec import Spec
 
 __all__ = ["SCHEMA_ID", "STATUSES", "Report", "TestResult", "build", "terminal_lines", "to_markdown", "write"]
 
 SCHEMA_ID = "https://rckit.invalid/schemas/report/1"
-Status = Literal["fail", "error", "xpass", "xfail", "pass", "n/a"]
 #: Aggregation order: the first status present among a rule's tests is the rule's status.
 STATUSES: tuple[str, ...] = ("fail", "error", "xpass", "xfail", "pass", "n/a")
 CELL_STATUSES = (*STATUSES, "waived", "not run")

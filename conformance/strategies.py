@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 from rckit.conformance.candidates import Info
-from rckit.conformance.values import Exploding, IndexOnly, IntOnly, Opaque
+from rckit.conformance.values import Exploding, IntOnly, Opaque
 
 __all__ = [
     "BOUNDARIES",
@@ -126,8 +126,3 @@ def non_index_numbers() -> st.SearchStrategy[Any]:
         st.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=2**40),
         st.integers(0, 2**20).map(IntOnly),
     )
-
-
-def index_like(value: int) -> IndexOnly:
-    """An object that is ``value`` only through __index__."""
-    return IndexOnly(value)

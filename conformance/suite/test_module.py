@@ -16,7 +16,7 @@ def test_module_available_function(candidate: Candidate, name: str) -> None:
     assert candidate.info.import_error is None, f"the module does not import: {candidate.info.import_error}"
     present, _ = candidate.attr(name)
     assert present, f"the module has no {name}"
-    assert candidate._request("attr", name=name)["callable"], f"{name} is not callable"
+    assert candidate.is_callable(name), f"{name} is not callable"
 
 
 @rule("MODULE.ERROR_CLASS")
