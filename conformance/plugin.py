@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rckit.conformance.candidates import CandidateSpec
+from rckit.conformance.candidates import AgentError, CandidateSpec, make_candidate
 from rckit.conformance.isolation import LimitsSnapshot
 from rckit.conformance.report import TestResult, build, terminal_lines, write
 from rckit.spec import load
@@ -81,6 +81,43 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[snapshot_key] = LimitsSnapshot.take()
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Aggregator(config), "rckit-aggregator")
+
+
+def unusable(specs: list[CandidateSpec]) -> list[str]:
+    """Why each candidate that cannot be judged cannot be: its interpreter does not start or its
+    module does not import (one line each)."""
+    problems = []
+    for spec in specs:
+        candidate = make_candidate(spec)
+        try:
+            error = candidate.info.import_error
+            if error is not None:
+                problems.append(f"{spec.id}: the module does not import ({error['type']}: {error['message']})")
+        except (AgentError, OSError) as exc:
+            problems.append(f"{spec.id}: its interpreter does not run ({str(exc).splitlines()[0]})")
+        finally:
+            candidate.close()
+    return problems
+
+
+def _runs_the_suite(config: pytest.Config) -> bool:
+    suite = Path(__file__).resolve().parent / "suite"
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if path == suite or suite in path.parents or arg.startswith("rckit.conformance.suite"):
+            return True
+    return False
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before a conformance run (in the xdist controller, not each worker), make sure every
+    candidate can be judged at all; otherwise stop with one line per candidate (exit status 4)."""
+    config = session.config
+    if hasattr(config, "workerinput") or config.getoption("collectonly") or not _runs_the_suite(config):
+        return
+    problems = unusable(config.stash[specs_key])
+    if problems:
+        raise pytest.UsageError("rckit: these candidates cannot be judged:\n  " + "\n  ".join(problems))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rckit.conformance.candidates import CandidateSpec, interpreter_label, split_chroot
 from rckit.conformance.cli import _parser, pytest_args
 from rckit.conformance.discovery import discover
+from tests.conftest import run_suite
 
 
 def test_default_judges_this_interpreter_in_process() -> None:
@@ -30,3 +33,22 @@ def test_discovery_never_fails() -> None:
     found, notes = discover(("no-such-arch-here",))
     assert all(i.version for i in found)
     assert any("no-such-arch-here" in note for note in notes)
+
+
+def test_a_candidate_that_cannot_run_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    done = run_suite(
+        "--python",
+        "/nonexistent/python",
+        "--impl",
+        "resource",
+        "--impl",
+        "no.such.module",
+        "--report",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 4, output[-2000:]
+    assert "python:resource: its interpreter does not run" in output
+    assert "python:no.such.module: its interpreter does not run" in output
+    assert "Traceback" not in output
