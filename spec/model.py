@@ -30,14 +30,10 @@ Strength = Literal["must", "may", "platform-defined"]
 STRENGTHS: frozenset[str] = frozenset({"must", "may", "platform-defined"})
 
 #: ``unix`` means every Unix platform; the others are ``sys.platform`` families.
-PLATFORM_TAGS: frozenset[str] = frozenset(
-    {"unix", "linux", "darwin", "freebsd", "netbsd", "openbsd", "illumos"}
-)
+PLATFORM_TAGS: frozenset[str] = frozenset({"unix", "linux", "darwin", "freebsd", "netbsd", "openbsd", "illumos"})
 
 #: Why a rule may have no test. ``pending`` is only for rules whose test is still to be written.
-WAIVER_KINDS: frozenset[str] = frozenset(
-    {"pending", "no-candidate", "not-observable", "unsafe-to-observe"}
-)
+WAIVER_KINDS: frozenset[str] = frozenset({"pending", "no-candidate", "not-observable", "unsafe-to-observe"})
 
 RULE_ID = re.compile(r"^[A-Z]+\.[A-Z0-9_]+$")
 ENTRY_ID = re.compile(r"^(ERRATUM|CLARIFY)\.[A-Z0-9_]+$")

@@ -7,6 +7,7 @@ from pathlib import Path
 from rckit.conformance.candidates import CandidateSpec, interpreter_label, split_chroot
 from rckit.conformance.cli import _parser, pytest_args
 from rckit.conformance.discovery import discover
+
 from tests.conftest import run_suite
 
 
