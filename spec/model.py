@@ -45,7 +45,7 @@ class SpecError(ValueError):
 
     >>> raise SpecError(["rule X: no source"])
     Traceback (most recent call last):
-    rckit.spec.model.SpecError: 1 problem in the specification:
+    rckit.spec.model.SpecError: 1 problem(s) in the specification:
       rule X: no source
     """
 
