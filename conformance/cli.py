@@ -71,7 +71,15 @@ def _parser() -> argparse.ArgumentParser:
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line for parsed CLI arguments (also prints what was skipped)."""
     # -rfE: the closing summary lists failures and errors only; n/a reasons are in the report.
-    result = [str(SUITE), "-p", "no:cacheprovider", "-q", "-rfE", f"--rckit-profile={args.profile}", f"--rckit-report={args.report}"]
+    result = [
+        str(SUITE),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rfE",
+        f"--rckit-profile={args.profile}",
+        f"--rckit-report={args.report}",
+    ]
     if args.workers != "0":
         result += ["-n", args.workers]
     if args.strict:
