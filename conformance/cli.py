@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from rckit.conformance.discovery import discover
+from rckit.conformance.discovery import REFERENCE_MIN, discover, version_of
 
 __all__ = ["SUITE", "main", "pytest_args"]
 
 SUITE = Path(__file__).resolve().parent / "suite"
+REFERENCE = "rckit.reference.resource"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _judged(module: str, label: str, version: tuple[int, ...]) -> bool:
+    """False (and says so) for the reference in an interpreter older than it supports."""
+    if module == REFERENCE and version[:2] < REFERENCE_MIN:
+        print(f"rckit: {label} is Python {'.'.join(map(str, version))}; the reference needs 3.8+ (not judged)", file=sys.stderr)
+        return False
+    return True
+
+
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line for parsed CLI arguments (also prints what was skipped)."""
     # -rfE: the closing summary lists failures and errors only; n/a reasons are in the report.
@@ -84,7 +94,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         result += ["-n", args.workers]
     if args.strict:
         result.append("--rckit-strict")
-    impls = args.impl or ["resource", "rckit.reference.resource"]
+    impls = args.impl or ["resource", REFERENCE]
     if args.all_interpreters or args.chroot:
         found, notes = discover(tuple(args.chroot))
         for note in notes:
@@ -92,17 +102,12 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         if not args.all_interpreters:
             found = [i for i in found if i.label.startswith("chroot-")]
         for interpreter in found:
-            for module in impls:
-                if module == "rckit.reference.resource" and not interpreter.runs_reference:
-                    print(
-                        f"rckit: {interpreter.label} is Python {'.'.join(map(str, interpreter.version))}; "
-                        "the reference needs 3.8+ (not judged)",
-                        file=sys.stderr,
-                    )
-                    continue
-                result.append(f"--candidate={module}={interpreter.command}")
+            result += [
+                f"--candidate={m}={interpreter.command}" for m in impls if _judged(m, interpreter.label, interpreter.version)
+            ]
     for python in args.python:
-        result += [f"--candidate={module}={python}" for module in impls]
+        version = version_of(shlex.split(python))
+        result += [f"--candidate={m}={python}" for m in impls if version is None or _judged(m, python, version)]
     if not (args.all_interpreters or args.chroot or args.python):
         result += [f"--candidate={module}" for module in impls]
     return result + list(args.pytest_extra)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["REFERENCE_MIN", "WANTED_PYENV", "Interpreter", "discover", "find", "main"]
+__all__ = ["REFERENCE_MIN", "WANTED_PYENV", "Interpreter", "discover", "find", "main", "version_of"]
 
 #: The CPython versions the kit is exercised against (pyenv version prefixes).
 WANTED_PYENV = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
@@ -43,7 +43,8 @@ class Interpreter:
         return self.version[:2] >= REFERENCE_MIN
 
 
-def _version(command: list[str]) -> tuple[int, ...] | None:
+def version_of(command: list[str]) -> tuple[int, ...] | None:
+    """The Python version an interpreter command reports, or None if it does not run."""
     try:
         done = subprocess.run([*command, "-c", _VERSION_SCRIPT], capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired):
@@ -75,7 +76,7 @@ def discover(chroot_arches: tuple[str, ...] = ()) -> tuple[list[Interpreter], li
     for wanted in WANTED_PYENV:
         matches = [v for v in versions if v.name == wanted or v.name.startswith(wanted + ".")]
         binary = next((v / "bin" / "python" for v in reversed(matches) if (v / "bin" / "python").exists()), None)
-        version = _version([str(binary)]) if binary else None
+        version = version_of([str(binary)]) if binary else None
         if binary is None or version is None:
             if root is not None:
                 notes.append(f"pyenv has no working CPython {wanted} (skipped)")
@@ -83,7 +84,7 @@ def discover(chroot_arches: tuple[str, ...] = ()) -> tuple[list[Interpreter], li
         found.append(Interpreter(f"pyenv-{matches[-1].name}", str(binary), version))
     for name in ("pypy3", "python3"):
         exe = shutil.which(name, path="/usr/bin")
-        version = _version([exe]) if exe else None
+        version = version_of([exe]) if exe else None
         if exe is None or version is None:
             notes.append(f"/usr/bin/{name} not found (skipped; Debian: apt-get install {name})")
             continue
@@ -95,7 +96,7 @@ def discover(chroot_arches: tuple[str, ...] = ()) -> tuple[list[Interpreter], li
             notes.append(f"chroot {arch} is not built (python -m rckit.conformance.chroots build {arch})")
             continue
         command = chroot_python(arch)
-        version = _version(command.split())
+        version = version_of(command.split())
         if version is None:
             notes.append(f"chroot {arch}: its python3 does not run (skipped)")
             continue

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rckit.conformance.applicability import NA_PREFIX
 from rckit.conformance.candidates import AgentError, CandidateSpec, make_candidate
 from rckit.conformance.isolation import LimitsSnapshot
 from rckit.conformance.report import TestResult, build, terminal_lines, write
@@ -204,7 +205,7 @@ def classify(report: pytest.TestReport) -> tuple[str | None, str]:
         longrepr = report.longrepr
         reason = str(longrepr[2]) if isinstance(longrepr, (tuple, list)) and len(longrepr) == 3 else str(longrepr)
         reason = reason.removeprefix("Skipped: ")
-        return ("n/a" if reason.startswith("n/a") else "error"), reason
+        return ("n/a" if reason.startswith(NA_PREFIX) else "error"), reason
     if report.when == "call":
         if wasxfail is not None:
             return "xpass", wasxfail

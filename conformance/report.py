@@ -112,12 +112,6 @@ def build(spec: Spec, results: list[TestResult], candidates: dict[str, dict[str,
     return Report(candidates, sorted(results, key=lambda r: (r.candidate, r.nodeid)), matrix, summary, rules, meta)
 
 
-def _label(cid: str, info: dict[str, Any]) -> str:
-    if not info:
-        return cid
-    return f"{info.get('implementation', '?')} {info.get('python', '?')} · {cid.split(':', 1)[1]} · {info.get('platform', '?')}"
-
-
 def terminal_lines(report: Report) -> list[str]:
     """A compact summary for the terminal: counts per candidate, then every unexpected result."""
     lines = []
@@ -125,7 +119,8 @@ def terminal_lines(report: Report) -> list[str]:
     for cid, info in report.candidates.items():
         counts = report.summary.get(cid, {})
         shown = "  ".join(f"{SYMBOLS[s].split(' ', 1)[1]} {counts[s]}" for s in CELL_STATUSES if counts.get(s))
-        lines.append(f"{cid:<{width}}  {_label(cid, info).split(' · ', 2)[0]:<16} {shown}")
+        interpreter = f"{info.get('implementation', '?')} {info.get('python', '?')}"
+        lines.append(f"{cid:<{width}}  {interpreter:<16} {shown}")
     for status, title in (
         ("fail", "UNEXPECTED FAILURES"),
         ("error", "ERRORS"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from rckit.conformance.candidates import CandidateSpec, interpreter_label, split_chroot
@@ -53,3 +54,11 @@ def test_a_candidate_that_cannot_run_stops_the_run_with_one_line(tmp_path: Path)
     assert "python:resource: its interpreter does not run" in output
     assert "python:no.such.module: its interpreter does not run" in output
     assert "Traceback" not in output
+
+
+def test_the_reference_is_not_judged_below_its_minimum_version() -> None:
+    """An interpreter reporting 2.7 (this one, told to print it) gets its C module judged, not the reference."""
+    old_python = f"{sys.executable} -c 'print(\"2.7.18\")' --"
+    args = pytest_args(_parser().parse_args(["--python", old_python]))
+    assert f"--candidate=resource={old_python}" in args
+    assert not any(a.startswith("--candidate=rckit.reference.resource=") for a in args)

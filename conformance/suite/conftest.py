@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 from rckit.conformance import expectations
-from rckit.conformance.applicability import why_not_applicable
+from rckit.conformance.applicability import not_applicable, why_not_applicable
 from rckit.conformance.candidates import Candidate, Registry
 from rckit.conformance.isolation import LimitsSnapshot
 from rckit.conformance.plugin import PROPERTY, specs_key
@@ -90,7 +90,7 @@ def _rules_apply(request: pytest.FixtureRequest, candidate: Candidate) -> None:
     node.user_properties.append((PROPERTY, json.dumps({"candidate": candidate.id, "rules": rule_ids, "info": info})))
     reason = why_not_applicable([spec.rule(rid) for rid in rule_ids], candidate)
     if reason:
-        pytest.skip("n/a: " + reason)
+        not_applicable(reason)
     test_name = node.name  # with its parameters, e.g. test_x[host:resource-address-space]
     for deviation in expectations.matching(request.config.stash[deviations_key], candidate, rule_ids, test_name):
         node.add_marker(pytest.mark.xfail(reason=f"{deviation.reason} ({deviation.link})", strict=False))

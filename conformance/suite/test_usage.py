@@ -107,7 +107,8 @@ def test_usage_immutable(candidate: Candidate) -> None:
         facts = child.act("inspect_result_type")
     for attempt in ("setattr_field", "setitem", "delattr_field"):
         assert facts[attempt] is not None, f"{attempt} succeeded on {facts['type']}"
-    assert _decoded(facts["unchanged"]).items is not None
+    after = _decoded(facts["unchanged"])
+    assert after.items is not None and after.fields["ru_utime"] == after.items[0] != 1.0, f"the value changed: {after.repr}"
 
 
 @rule("USAGE.PICKLE")
