@@ -21,10 +21,11 @@ from rckit.reference._rusage import make_struct_rusage
 PUBLIC_MODULE = "rckit.reference.resource"
 
 TARGET = current()
-_native = load(TARGET)
+_native = load(TARGET, signed_reads=not B.UNSIGNED_LIMITS)
 
 _NLIMITS: int = TARGET.constants.get("RLIM_NLIMITS", TARGET.constants.get("RLIMIT_NLIMITS", 0))
-_RLIM_MASK = 2 ** (8 * TARGET.rlimit.rlim_size) - 1
+_RLIM_BITS = 8 * TARGET.rlimit.rlim_size
+_RLIM_MASK = 2**_RLIM_BITS - 1
 _INFINITY = TARGET.rlimit.infinity
 _STORE_MASK = _RLIM_MASK & _INFINITY  # what CPython's "value & RLIM_INFINITY" leaves of a value
 _INT_MIN, _INT_MAX = B.INT_MIN, B.INT_MAX
@@ -39,6 +40,17 @@ _c_getrusage = _native.getrusage
 _errno_of = _native.errno_of
 _pack_rl = _native.pack_rlimit
 _unpack_rl = _native.unpack_rlimit
+if B.UNSIGNED_LIMITS and not B.POSITIVE_INFINITY:
+    # 3.13.7+ and 3.14.1+ read limits unsigned but still show an unlimited one as RLIM_INFINITY,
+    # which stays the C value read signed (-1 on Linux) until 3.15.
+    _read_unsigned, _UNLIMITED = _unpack_rl, TARGET.rlimit.infinity
+    _SHOWN_UNLIMITED = _UNLIMITED - (1 << _RLIM_BITS) if _UNLIMITED >> (_RLIM_BITS - 1) else _UNLIMITED
+
+    def _unpack_rl(data: Any) -> Tuple[int, int]:
+        cur, mx = _read_unsigned(data)
+        return (_SHOWN_UNLIMITED if cur == _UNLIMITED else cur, _SHOWN_UNLIMITED if mx == _UNLIMITED else mx)
+
+
 _unpack_times = _native.unpack_times
 _unpack_counters = _native.unpack_counters
 _COUNTERS = _native.counters_offset
@@ -49,6 +61,8 @@ _LIMIT_MIN, _LIMIT_MAX = -(2**63), 2**63 - 1
 # Where RLIM_INFINITY keeps the low 63 bits (all platforms but illumos), masking leaves a
 # non-negative value unchanged, so the fast paths skip it.
 _MASK_KEEPS_POSITIVE = _STORE_MASK & _LIMIT_MAX == _LIMIT_MAX
+# From 3.13.7 and 3.14.1 every value from 0 to the largest rlim_t passes unchanged.
+_UNSIGNED = B.UNSIGNED_LIMITS
 
 # Free lists of (buffer, pointer) pairs: a call takes one and gives it back, so no two threads
 # ever share a buffer (list.pop and list.append are atomic), and no lock is taken.
@@ -71,7 +85,7 @@ def _resource(obj: object, convert: Callable[[object], int] = c_int) -> int:
 def _limits(limits: object) -> Tuple[int, int]:
     """(soft, hard) as rlim_t bit patterns, for anything but a 2-tuple of in-range ints."""
     cur, mx = limits_pair(limits)
-    return limit_value(cur, _RLIM_MASK, _INFINITY), limit_value(mx, _RLIM_MASK, _INFINITY)
+    return limit_value(cur, _RLIM_BITS, _INFINITY), limit_value(mx, _RLIM_BITS, _INFINITY)
 
 
 def _arity(name: str, given: int, kwargs: Dict[str, Any]) -> NoReturn:
@@ -185,12 +199,16 @@ def prlimit(pid: Any = _NO, resource: Any = _NO, limits: Any = _NO, /, *extra: A
 
 
 def _limit_pair_fast(limits: Tuple[Any, Any]) -> Tuple[int, int]:
-    """(soft, hard) bit patterns from a 2-tuple; ints in [0, 2**63) need no masking."""
+    """(soft, hard) bit patterns from a 2-tuple; ints in [0, 2**63) need no masking (and, from
+    3.13.7 and 3.14.1, no ints from 0 to the largest rlim_t)."""
     cur, mx = limits
     if type(cur) is int and type(mx) is int:
-        if _MASK_KEEPS_POSITIVE and 0 <= cur <= _LIMIT_MAX and 0 <= mx <= _LIMIT_MAX:
+        if _UNSIGNED:
+            if 0 <= cur <= _RLIM_MASK and 0 <= mx <= _RLIM_MASK:
+                return limits
+        elif _MASK_KEEPS_POSITIVE and 0 <= cur <= _LIMIT_MAX and 0 <= mx <= _LIMIT_MAX:
             return limits
-        if _LIMIT_MIN <= cur <= _LIMIT_MAX and _LIMIT_MIN <= mx <= _LIMIT_MAX:
+        elif _LIMIT_MIN <= cur <= _LIMIT_MAX and _LIMIT_MIN <= mx <= _LIMIT_MAX:
             return cur & _STORE_MASK, mx & _STORE_MASK
     return _limits(limits)
 
@@ -274,9 +292,8 @@ HAS_PRLIMIT = _c_prlimit is not None and sys.version_info[:2] >= since(python_na
 
 
 def _signed(value: int) -> int:
-    """An rlim_t bit pattern read back as CPython up to 3.14.0 reads it (signed)."""
-    bits = 8 * TARGET.rlimit.rlim_size
-    return value - (1 << bits) if value >> (bits - 1) else value
+    """An rlim_t bit pattern read as a signed integer (how CPython before 3.15 shows RLIM_*)."""
+    return value - (1 << _RLIM_BITS) if value >> (_RLIM_BITS - 1) else value
 
 
 def constants() -> Dict[str, int]:
@@ -296,5 +313,5 @@ def constants() -> Dict[str, int]:
     for name, info in names["limit_values"].items():
         value = specials[name]
         if value is not None and version >= since(info["since"]):
-            exported[name] = _signed(value)
+            exported[name] = value if B.POSITIVE_INFINITY else _signed(value)
     return exported

@@ -1,8 +1,10 @@
 """What CPython's resource module does differently from one Python version to the next.
 
-The reference behaves like CPython of the version it runs on (PyPy 3.9 gets CPython 3.9's
-behaviour). Every version switch and every message text lives here; the facts were measured on
-CPython 3.8.18, 3.9.18, 3.10.13, 3.11.7, 3.12.1 and 3.13.0 (see tests/test_reference_differential.py).
+The reference behaves like CPython of the version it runs on, to the patch release where
+behaviour changed in one (PyPy 3.9 and 3.11 get CPython 3.9's and 3.11's behaviour). Every version
+switch and every message text lives here; the facts were measured on CPython 3.8.18, 3.9.18,
+3.10.13, 3.11.7, 3.12.1, 3.13.0, 3.13.5, 3.13.15, 3.13.18, 3.14.8, 3.14.10, 3.15.0 and 3.15.2 and
+the debug builds of the last three (see tests/test_reference_differential.py).
 Platform facts (C layouts, constants) are not here: they come from rckit.platforms.
 """
 
@@ -10,8 +12,29 @@ from __future__ import annotations
 
 import struct
 import sys
+from typing import Tuple
 
 V = sys.version_info[:2]
+
+
+def unsigned_limits(version: Tuple[int, ...]) -> bool:
+    """gh-137044: limit values are converted as unsigned rlim_t (0 to its maximum; a negative value
+    is refused unless its bit pattern is RLIM_INFINITY) from 3.13.7 and 3.14.1, as in 3.15. Up to
+    3.13.6 and in 3.14.0 they are signed 64-bit C integers masked with RLIM_INFINITY. The patch
+    releases come from CPython's changelog; 3.13.5 and 3.13.15 bracket the change as measured."""
+    return tuple(version[:3]) >= (3, 13, 7) and tuple(version[:3]) != (3, 14, 0)
+
+
+def positive_infinity(version: Tuple[int, ...]) -> bool:
+    """3.15 reads every limit as unsigned (RLIM_INFINITY is 2**64-1 on Linux, RLIM_SAVED_* exist)
+    and warns when a negative value stands for RLIM_INFINITY. Before, RLIM_INFINITY is the C
+    value read as a signed integer (-1 on Linux), also when an unlimited limit is read back."""
+    return tuple(version[:2]) >= (3, 15)
+
+
+#: How limit values convert for the running version (see the two functions above).
+UNSIGNED_LIMITS = unsigned_limits(sys.version_info[:3])
+POSITIVE_INFINITY = positive_infinity(sys.version_info[:3])
 
 #: 3.9+ prefix argument-count errors with the module name ("resource.getrlimit()").
 QUALIFIED_NAMES = V >= (3, 9)
@@ -43,6 +66,11 @@ MSG_C_LONG_OVERFLOW = "Python int too large to convert to C long"
 #: A limit value is a C long where rlim_t fits one (LP64), else a long long (32-bit builds with
 #: large-file support), whose overflow message is different.
 MSG_LIMIT_OVERFLOW = MSG_C_LONG_OVERFLOW if LONG_BITS >= 64 else "int too big to convert"
+#: Unsigned limit values (3.13.7+, 3.14.1+): a refused negative value, a value beyond rlim_t, and
+#: (3.15+) the DeprecationWarning for a negative value that stands for RLIM_INFINITY.
+MSG_NEGATIVE_LIMIT = "Cannot convert negative int"
+MSG_RLIM_OVERFLOW = "Python int too large to convert to C rlim_t"
+MSG_NEGATIVE_INFINITY = "Use RLIM_INFINITY instead of negative limit value."
 
 
 def func_name(name: str) -> str:

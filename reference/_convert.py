@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 import os
+import sys
 import warnings
 from typing import Iterable, NoReturn, SupportsIndex, SupportsInt, Tuple, cast
 
@@ -22,8 +23,19 @@ __all__ = [
     "to_int",
 ]
 
-# Warnings point at the caller of the public function: this module -> _api function -> caller.
-_STACKLEVEL = 4
+#: This package's folder: a warning is attributed to the first frame outside it, the caller of
+#: the public function, as a warning raised by CPython's C module is.
+_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+def _warn(message: str) -> None:
+    """A DeprecationWarning attributed to the caller of the public function (however deep in
+    this package the conversion ran)."""
+    frame = sys._getframe(1)  # the converter that warns: stacklevel 2 (1 is this function)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    warnings.warn(message, DeprecationWarning, stacklevel=level)
 
 
 def to_int(obj: object) -> int:
@@ -36,7 +48,7 @@ def to_int(obj: object) -> int:
     if hasattr(kind, "__index__"):
         return operator.index(cast(SupportsIndex, obj))
     if B.INT_FALLBACK and hasattr(kind, "__int__"):
-        warnings.warn(B.int_deprecation(obj), DeprecationWarning, stacklevel=_STACKLEVEL)
+        _warn(B.int_deprecation(obj))
         return int(cast(SupportsInt, obj))
     raise TypeError(B.not_an_integer(obj))
 
@@ -73,13 +85,29 @@ def prlimit_int(obj: object) -> int:
     return value
 
 
-def limit_value(obj: object, rlim_mask: int, infinity: int) -> int:
-    """One soft or hard value: a signed 64-bit C integer, stored as rlim_t and masked with
-    RLIM_INFINITY as CPython (up to 3.14.0) does, so -1 means unlimited on every platform."""
+def limit_value(obj: object, rlim_bits: int, infinity: int) -> int:
+    """One soft or hard value as the rlim_t bit pattern CPython of this version stores for it.
+
+    Up to 3.13.6 and in 3.14.0: a signed 64-bit C integer, masked with RLIM_INFINITY, so every
+    negative value is accepted and -1 means unlimited on every platform. From 3.13.7 and 3.14.1:
+    an unsigned rlim_t; a negative value is refused unless, read in rlim_t's width, it is
+    RLIM_INFINITY (-1 on Linux; none on macOS and the BSDs), which 3.15 accepts with a warning."""
     value = to_int(obj)
-    if not -(2**63) <= value < 2**63:
-        raise OverflowError(B.MSG_LIMIT_OVERFLOW)
-    return value & rlim_mask & infinity
+    if not B.UNSIGNED_LIMITS:
+        if not -(2**63) <= value < 2**63:
+            raise OverflowError(B.MSG_LIMIT_OVERFLOW)
+        return value & ((1 << rlim_bits) - 1) & infinity
+    if value < 0:
+        # CPython converts to rlim_t's width and accepts the result only when it is
+        # RLIM_INFINITY and the negative value fitted that width as a signed integer.
+        if value >= -(1 << (rlim_bits - 1)) and value & ((1 << rlim_bits) - 1) == infinity:
+            if B.POSITIVE_INFINITY:
+                _warn(B.MSG_NEGATIVE_INFINITY)
+            return infinity
+        raise ValueError(B.MSG_NEGATIVE_LIMIT)
+    if value >> rlim_bits:
+        raise OverflowError(B.MSG_RLIM_OVERFLOW)
+    return value
 
 
 def limits_pair(limits: object) -> Tuple[object, object]:

@@ -57,13 +57,15 @@ def _format(byteorder: str, size: int, parts: List[Tuple[Field, str]]) -> str:
     return "".join(fmt)
 
 
-def rlimit_codecs(target: Target) -> Tuple[struct.Struct, struct.Struct]:
-    """(pack, unpack) for struct rlimit: pack takes unsigned rlim_t values, unpack reads them as
-    signed integers of the same width, which is how CPython up to 3.14.0 reports limits."""
+def rlimit_codecs(target: Target, signed_reads: bool = True) -> Tuple[struct.Struct, struct.Struct]:
+    """(pack, unpack) for struct rlimit: pack takes unsigned rlim_t values; unpack reads them as
+    signed integers of the same width (``signed_reads``, how CPython reports limits up to 3.13.6
+    and in 3.14.0) or as unsigned ones (from 3.13.7 and 3.14.1)."""
     layout = target.rlimit.layout
     cur, mx = layout.fields["rlim_cur"], layout.fields["rlim_max"]
     signed = _SIGNED[target.rlimit.rlim_size]
-    unpack = _format(target.byteorder, layout.size, [(cur, signed), (mx, signed)])
+    read = signed if signed_reads else signed.upper()
+    unpack = _format(target.byteorder, layout.size, [(cur, read), (mx, read)])
     pack = _format(target.byteorder, layout.size, [(cur, signed.upper()), (mx, signed.upper())])
     return struct.Struct(pack), struct.Struct(unpack)
 
@@ -98,15 +100,16 @@ def rusage_decoders(layout: Struct, byteorder: str) -> Tuple[struct.Struct, stru
     )
 
 
-def load(target: Target) -> Binding:
-    """The fastest backend that works here: cffi's ABI mode on PyPy, ctypes elsewhere."""
+def load(target: Target, signed_reads: bool = True) -> Binding:
+    """The fastest backend that works here: cffi's ABI mode on PyPy, ctypes elsewhere. Its
+    ``unpack_rlimit`` reads limits signed or unsigned (see :func:`rlimit_codecs`)."""
     if sys.implementation.name == "pypy":
         try:
             from rckit.reference import _ffi_cffi
         except ImportError:
             pass
         else:
-            return _ffi_cffi.load(target)
+            return _ffi_cffi.load(target, signed_reads)
     from rckit.reference import _ffi_ctypes
 
-    return _ffi_ctypes.load(target)
+    return _ffi_ctypes.load(target, signed_reads)

@@ -22,7 +22,7 @@ def _function(lib: Any, name: str) -> Optional[Callable[..., int]]:
         return None
 
 
-def load(target: Target) -> Binding:
+def load(target: Target, signed_reads: bool = True) -> Binding:
     """Bind the target's entry points with cffi; AttributeError if a required one is missing."""
     ffi = cffi.FFI()
     symbols = target.rlimit.symbols
@@ -46,7 +46,7 @@ def load(target: Target) -> Binding:
             break
     else:
         raise AttributeError("the C library has none of %s" % [v.symbol for v in target.rusage])
-    pack, unpack = rlimit_codecs(target)
+    pack, unpack = rlimit_codecs(target, signed_reads)
     times, counters, counters_offset = rusage_decoders(layout, target.byteorder)
     rlimit_decl = "char[%d]" % target.rlimit.layout.size
     rusage_decl = "char[%d]" % max(layout.size, 512)

@@ -31,7 +31,7 @@ def _function(lib: ctypes.PyDLL, name: str) -> Optional[Callable[..., int]]:
         return None
 
 
-def load(target: Target) -> Binding:
+def load(target: Target, signed_reads: bool = True) -> Binding:
     """Bind the target's entry points with ctypes; AttributeError if a required one is missing."""
     fast, saving = ctypes.PyDLL(None), ctypes.PyDLL(None, use_errno=True)
     symbols = dict(target.rlimit.symbols)
@@ -55,7 +55,7 @@ def load(target: Target) -> Binding:
         assert function is not None
         return ctypes.get_errno() if function(*args) else 0
 
-    pack, unpack = rlimit_codecs(target)
+    pack, unpack = rlimit_codecs(target, signed_reads)
     times, counters, counters_offset = rusage_decoders(layout, target.byteorder)
     rlimit_type = ctypes.c_char * target.rlimit.layout.size
     # The kernel writes only sizeof(struct rusage); the slack protects against a layout error.
