@@ -1,6 +1,7 @@
 """Hypothesis strategies for the suite: resources, limit values aimed at boundaries, junk.
 
-Limit values are drawn in the candidate's own terms: RLIM_INFINITY is the candidate's value, and
+Limit values are drawn in the candidate's own terms: RLIM_INFINITY is the candidate's value, the
+largest finite value is the one its version accepts (:mod:`rckit.conformance.limit_range`), and
 :func:`rank` orders values the way the kernel does (unlimited above everything).
 """
 
@@ -26,7 +27,7 @@ __all__ = [
 
 C_INT_MAX = 2**31 - 1
 #: Values where conversions and comparisons tend to break.
-BOUNDARIES = (0, 1, 2, 4095, 4096, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**53, 2**63 - 2, 2**63 - 1)
+BOUNDARIES = (0, 1, 2, 4095, 4096, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**53, 2**63 - 2, 2**63 - 1, 2**63, 2**64 - 2)
 
 #: The lowest value a disposable child may set for a resource and still run the agent
 #: (a CPU or address-space limit below what the agent already uses would kill it).
@@ -66,10 +67,11 @@ def settable_resources(info: Info, group: str = "general") -> st.SearchStrategy[
     return st.sampled_from(sorted(names)).map(lambda n: (n, info.resource(n)))
 
 
-def limit_pair_under(name: str, hard_now: int, infinity: int) -> st.SearchStrategy[tuple[int, int]]:
-    """(soft, hard) with floor <= soft <= hard <= hard_now, biased to boundaries and equality."""
+def limit_pair_under(name: str, hard_now: int, infinity: int, max_finite: int) -> st.SearchStrategy[tuple[int, int]]:
+    """(soft, hard) with floor <= soft <= hard <= hard_now, biased to boundaries and equality;
+    under an unlimited hard limit, finite values go up to ``max_finite``."""
     floor = SAFE_FLOORS.get(name, 0)
-    top = 2**63 - 1 if hard_now == infinity else hard_now
+    top = max_finite if hard_now == infinity else hard_now
     if top < floor:
         return st.nothing()
 

@@ -23,6 +23,7 @@ __all__ = [
     "SourceRef",
     "Spec",
     "SpecError",
+    "VersionRange",
     "Waiver",
 ]
 
@@ -56,13 +57,50 @@ class SpecError(ValueError):
 
 
 @dataclass(frozen=True)
+class VersionRange:
+    """Python versions: PEP 440 specifier sets joined by ``||``, a version being in the range when
+    any of them contains it. Behaviour that changed in patch releases of two branches at once needs
+    the union (``"<3.13.7 || ==3.14.0"``); the empty string means every version.
+
+    >>> "3.14.0" in VersionRange.parse("<3.13.7 || ==3.14.0")
+    True
+    >>> "3.13.7" in VersionRange.parse("<3.13.7 || ==3.14.0")
+    False
+    """
+
+    alternatives: tuple[SpecifierSet, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> VersionRange:
+        """Parse ``"spec || spec ..."``; ValueError names the part that is not PEP 440."""
+        parts = [part.strip() for part in text.split("||")]
+        if len(parts) > 1 and not all(parts):
+            raise ValueError(f"versions {text!r} has an empty alternative around '||'")
+        alternatives = []
+        for part in parts:
+            try:
+                alternatives.append(SpecifierSet(part))
+            except InvalidSpecifier as exc:
+                raise ValueError(f"versions {text!r} is not a PEP 440 specifier set (or several joined by '||')") from exc
+        return cls(tuple(alternatives))
+
+    def __contains__(self, version: object) -> bool:
+        if not isinstance(version, (str, Version)):
+            return False
+        return any(spec.contains(version, prereleases=True) for spec in self.alternatives)
+
+    def __str__(self) -> str:
+        return " || ".join(str(spec) for spec in self.alternatives)
+
+
+@dataclass(frozen=True)
 class Edition:
     """A document that rules cite: a seed edition, a later doc, a man page or a source file."""
 
     id: str
     kind: Literal["seed", "doc", "man", "source"]
     title: str
-    covers: SpecifierSet
+    covers: VersionRange
     file: str | None = None
     location: str | None = None
     note: str = ""
@@ -102,7 +140,7 @@ class Rule:
     id: str
     statement: str
     strength: Strength
-    versions: SpecifierSet
+    versions: VersionRange
     platforms: tuple[str, ...]
     sources: tuple[SourceRef, ...]
     waiver: Waiver | None = None
@@ -154,12 +192,9 @@ class Spec:
         return sorted((e for e in self.editions.values() if e.kind == "seed"), key=lambda e: e.id)
 
 
-def parse_versions(text: str) -> SpecifierSet:
+def parse_versions(text: str) -> VersionRange:
     """Parse a rule's version range; the empty string means every version."""
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier as exc:
-        raise ValueError(f"versions {text!r} is not a PEP 440 specifier set") from exc
+    return VersionRange.parse(text)
 
 
 def check_version(text: str) -> None:

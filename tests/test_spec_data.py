@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 from rckit.spec import DATA_DIR, SpecError, load, load_from
+from rckit.spec.model import VersionRange
 
 
 @pytest.fixture
@@ -52,7 +53,32 @@ def test_version_ranges_select_as_documented() -> None:
     assert not spec.rule("LIMITS.FLOAT_REJECTED").holds_for_version("3.9.18")
     assert spec.rule("LIMITS.MINUS_ONE_MEANS_MAXIMUM").holds_for_version("3.14.0")
     assert not spec.rule("LIMITS.MINUS_ONE_MEANS_MAXIMUM").holds_for_version("3.14.1")
+    assert not spec.rule("LIMITS.MINUS_ONE_MEANS_MAXIMUM").holds_for_version("3.13.7")
     assert Version("2.2") in spec.rule("USAGE.PLAIN_TUPLE").versions
+
+
+def test_limit_conversion_rules_split_at_the_patch_releases_that_changed_it() -> None:
+    """gh-137044 shipped in 3.13.7 and 3.14.1 (unsigned values), 3.15.0 (positive RLIM_INFINITY):
+    exactly one of the two conversion rules holds for every version, as the changelog dates it."""
+    spec = load()
+    signed, unsigned = spec.rule("LIMITS.LEGACY_SIGNED_RANGE"), spec.rule("LIMITS.UNSIGNED_RANGE")
+    for version in ("2.7.18", "3.12.1", "3.13.0", "3.13.6", "3.14.0"):
+        assert signed.holds_for_version(version) and not unsigned.holds_for_version(version), version
+    for version in ("3.13.7", "3.13.18", "3.14.1", "3.14.10", "3.15.0", "3.15.2"):
+        assert unsigned.holds_for_version(version) and not signed.holds_for_version(version), version
+    positive = spec.rule("CONSTANTS.RLIM_INFINITY_POSITIVE")
+    assert [positive.holds_for_version(v) for v in ("3.14.10", "3.15.0")] == [False, True]
+    assert spec.rule("CONSTANTS.RLIM_INFINITY_VALUE").holds_for_version("3.14.10")
+
+
+def test_a_version_range_is_a_union_of_specifier_sets() -> None:
+    both = VersionRange.parse("<3.13.7 || >=3.14.0a1,<3.14.1")
+    assert "3.13.6" in both and "3.14.0" in both and "3.14.0rc2" in both
+    assert "3.13.7" not in both and "3.14.1" not in both
+    assert str(both) == "<3.13.7 || <3.14.1,>=3.14.0a1"
+    assert "1.0" in VersionRange.parse("") and str(VersionRange.parse("")) == ""
+    with pytest.raises(ValueError, match="empty alternative"):
+        VersionRange.parse(">=3.8 ||")
 
 
 def test_errata_name_existing_rules_and_have_evidence() -> None:

@@ -8,6 +8,7 @@ import pytest
 from packaging.version import Version
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate, Info
+from rckit.conformance.limit_range import limit_range
 from rckit.conformance.toolchain import probe_for
 from rckit.platforms import Target, python_names
 
@@ -101,9 +102,27 @@ def test_constants_rlim_infinity_present(candidate: Candidate) -> None:
 
 @rule("CONSTANTS.RLIM_INFINITY_VALUE")
 def test_constants_rlim_infinity_value(candidate: Candidate) -> None:
-    """RLIM_INFINITY is the C value as the version converts it (signed before 3.15)."""
+    """Before 3.15 RLIM_INFINITY is the C value read signed (-1 on Linux)."""
+    expected = limit_range(candidate.info).shown_infinity
+    assert candidate.info.constants.get("RLIM_INFINITY") == expected, f"RLIM_INFINITY should be {expected}"
+
+
+@rule("CONSTANTS.RLIM_INFINITY_POSITIVE")
+def test_constants_rlim_infinity_positive(candidate: Candidate) -> None:
+    """From 3.15 RLIM_INFINITY is the C value, positive (2**64-1 on Linux)."""
     target = _target(candidate.info)
-    c_value, bits = target.rlimit.infinity, 8 * target.rlimit.rlim_size
-    signed = c_value - (1 << bits) if c_value >> (bits - 1) else c_value
-    expected = c_value if Version(candidate.info.version) >= Version("3.15") else signed
-    assert candidate.info.constants.get("RLIM_INFINITY") == expected
+    value = candidate.info.constants.get("RLIM_INFINITY")
+    assert value == target.rlimit.infinity and value > 0, f"RLIM_INFINITY is {value}, C has {target.rlimit.infinity}"
+
+
+@rule("CONSTANTS.RLIM_SAVED_VALUES")
+@pytest.mark.parametrize("name", ["RLIM_SAVED_CUR", "RLIM_SAVED_MAX"])
+def test_constants_rlim_saved_values(candidate: Candidate, name: str) -> None:
+    """From 3.15 RLIM_SAVED_CUR and RLIM_SAVED_MAX are the C values, where the headers have them."""
+    target = _target(candidate.info)
+    c_value = target.rlimit.saved_cur if name == "RLIM_SAVED_CUR" else target.rlimit.saved_max
+    if c_value is None:
+        not_applicable(f"{target.id}'s headers define no {name}")
+    present, value = candidate.attr(name)
+    assert present, f"{name} is missing although {target.id} defines it ({c_value})"
+    assert type(value) is int and value == c_value, f"{name} is {value!r}, C has {c_value}"

@@ -2,7 +2,9 @@
 
 One disposable, unprivileged child per run; the model predicts, for every setrlimit the machine
 tries, whether it succeeds or raises ValueError, and what getrlimit reports afterwards. Lowering a
-hard limit is irreversible here, so sequences find what single calls cannot.
+hard limit is irreversible here, so sequences find what single calls cannot. Values are drawn from
+the range the candidate's version accepts (rckit.conformance.limit_range): a value outside it
+would test the conversion rules, which have tests of their own, not the model.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 from rckit.conformance import strategies as S
 from rckit.conformance.candidates import Candidate, Session
+from rckit.conformance.limit_range import limit_range
 
 MODELLED = ("RLIMIT_CORE", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE")
 
@@ -20,6 +23,7 @@ def limits_machine(candidate: Candidate) -> type[RuleBasedStateMachine]:
     """The machine class for one candidate."""
     info = candidate.info
     infinity = info.infinity
+    max_finite = limit_range(info).max_finite
     names = [n for n in MODELLED if n in info.constants]
 
     def rank(value: int) -> float:
@@ -41,9 +45,8 @@ def limits_machine(candidate: Candidate) -> type[RuleBasedStateMachine]:
         def _value(self, data: st.DataObject, name: str, label: str) -> int:
             soft, hard = self.model[name]
             floor = S.SAFE_FLOORS.get(name, 0)
-            candidates = [
-                v for v in (soft, hard, floor, floor + 1, soft + 1, hard + 1, hard - 1, infinity) if v == infinity or v >= floor
-            ]
+            near = (soft, hard, floor, floor + 1, soft + 1, hard + 1, hard - 1, max_finite)
+            candidates = [v for v in near if v != infinity and floor <= v <= max_finite] + [infinity]
             return data.draw(st.sampled_from(candidates) | st.integers(floor, max(floor, 2**40)), label=label)
 
         @precondition(lambda self: self.child is not None)

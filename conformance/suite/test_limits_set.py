@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from rckit.conformance import strategies as S
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate, Session
+from rckit.conformance.limit_range import limit_range
 
 rule = pytest.mark.rule
 
@@ -34,7 +35,7 @@ def test_limits_set_round_trip(candidate: Candidate, group: str, data: st.DataOb
     name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated() as child:
         _, hard_now = child.getrlimit(number)
-        pair = data.draw(S.limit_pair_under(name, hard_now, info.infinity), label="limits")
+        pair = data.draw(S.limit_pair_under(name, hard_now, info.infinity, limit_range(info).max_finite), label="limits")
         outcome = child.call("setrlimit", number, pair)
         assert outcome.returned, f"setrlimit({name}, {pair}) {outcome}"
         assert child.getrlimit(number) == pair, f"{name}: set {pair}, read {child.getrlimit(number)}"
@@ -59,7 +60,7 @@ def test_limits_soft_moves_freely(candidate: Candidate, group: str, data: st.Dat
     name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated() as child:
         _, hard = child.getrlimit(number)
-        top = 2**63 - 1 if hard == info.infinity else hard
+        top = limit_range(info).max_finite if hard == info.infinity else hard
         floor = S.SAFE_FLOORS.get(name, 0)
         assume(top > floor)
         steps = data.draw(st.lists(st.integers(floor, top), min_size=2, max_size=5), label="soft values")
@@ -92,7 +93,8 @@ def test_limits_hard_raise_denied(candidate: Candidate, group: str, data: st.Dat
     name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated(unprivileged=True) as child:
         soft, hard = _finite_hard(child, number, name, info.infinity)
-        higher = data.draw(st.integers(hard + 1, 2**63 - 1) | st.just(hard + 1) | st.just(info.infinity), label="new hard")
+        top = limit_range(info).max_finite
+        higher = data.draw(st.integers(hard + 1, max(hard + 1, top)) | st.just(info.infinity), label="new hard")
         outcome = child.call("setrlimit", number, (soft, higher))
         assert outcome.raised("ValueError"), f"setrlimit({name}, ({soft}, {higher})) above hard {hard}: {outcome}"
         assert child.getrlimit(number) == (soft, hard), "a refused setrlimit changed the limits"
@@ -124,9 +126,10 @@ def test_limits_soft_above_hard(candidate: Candidate, group: str, data: st.DataO
     with candidate.isolated() as child:
         before = child.getrlimit(number)
         _, hard_now = before
-        top = 2**63 - 1 if hard_now == info.infinity else hard_now
+        max_finite = limit_range(info).max_finite
+        top = max_finite if hard_now == info.infinity else hard_now
         hard = data.draw(st.integers(S.SAFE_FLOORS.get(name, 0), max(S.SAFE_FLOORS.get(name, 0), top - 1)), label="hard")
-        soft = data.draw(st.integers(hard + 1, 2**63 - 1) | st.just(hard + 1) | st.just(info.infinity), label="soft")
+        soft = data.draw(st.integers(hard + 1, max_finite) | st.just(hard + 1) | st.just(info.infinity), label="soft")
         assume(hard <= top)
         outcome = child.call("setrlimit", number, (soft, hard))
         assert outcome.raised("ValueError"), f"setrlimit({name}, ({soft}, {hard})) {outcome}"

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from rckit.conformance import strategies as S
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate, Session
+from rckit.conformance.limit_range import limit_range
 
 rule = pytest.mark.rule
 
@@ -54,7 +55,7 @@ def test_prlimit_returns_old_limits(candidate: Candidate, group: str, data: st.D
     name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated() as child:
         old = child.getrlimit(number)
-        new = data.draw(S.limit_pair_under(name, old[1], info.infinity), label="limits")
+        new = data.draw(S.limit_pair_under(name, old[1], info.infinity, limit_range(info).max_finite), label="limits")
         outcome = child.call("prlimit", 0, number, new)
         assert outcome.returned and outcome.value == old, f"prlimit(0, {name}, {new}) {outcome}; old was {old}"
         assert child.getrlimit(number) == new
