@@ -1,13 +1,18 @@
-"""Foreign-architecture candidates: Debian chroots built with debootstrap, run natively (i386 on
-x86_64) or under qemu-user (arm64, s390x, ...), and entered with a private /proc.
+"""Chroot candidates: Debian chroots built with debootstrap and entered with a private /proc.
 
-    python -m rckit.conformance.chroots build arm64      # once; cached in $RCKIT_CHROOT_CACHE
+Two kinds, both cached under ``$RCKIT_CHROOT_CACHE`` (default /var/cache/rckit/chroots/<name>):
+
+* an **architecture** chroot (i386, arm64, s390x, ...): Debian's python3 of a foreign
+  architecture, run natively (i386 on x86_64) or under qemu-user. Which Debian architecture and
+  qemu binary belong to which platform entry is platform data (``toolchain`` in targets.json).
+* a **release** chroot (sid, forky, trixie): a Debian release of this machine's own architecture
+  with several interpreters installed (platforms/data/debian-releases.json); every python3.N,
+  python3.Nd and pypy3 in it is a candidate.
+
+    python -m rckit.conformance.chroots build sid arm64    # once; reused while cached
     python -m rckit.conformance.chroots list
+    python -m rckit.conformance.chroots interpreters sid   # the --python commands inside
     python -m rckit.conformance.chroots enter DIR -- python3 ...   (used by the harness)
-
-A chroot is cached under ``$RCKIT_CHROOT_CACHE`` (default /var/cache/rckit/chroots/<arch>) and
-reused while its marker file exists. Which Debian architecture and qemu binary belong to which
-platform entry is platform data (``toolchain`` in platforms/data/targets.json).
 """
 
 from __future__ import annotations
@@ -15,21 +20,52 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rckit.platforms import Target, targets
+from rckit.platforms import DebianRelease, Target, debian_releases, targets
 
-__all__ = ["CACHE", "build", "chroot_python", "ensure_binfmt", "enter_argv", "main", "target_for_arch"]
+__all__ = [
+    "CACHE",
+    "build",
+    "chroot_names",
+    "chroot_python",
+    "ensure_binfmt",
+    "enter_argv",
+    "interpreters",
+    "is_built",
+    "main",
+    "release",
+    "target_for_arch",
+]
 
 CACHE = Path(os.environ.get("RCKIT_CHROOT_CACHE", "/var/cache/rckit/chroots"))
 SUITE = os.environ.get("RCKIT_DEBIAN_SUITE", "bookworm")
 MIRROR = os.environ.get("RCKIT_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 MARKER = ".rckit-chroot.json"
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
+SCRIPTS = Path("/usr/share/debootstrap/scripts")
+#: The interpreters of a release chroot: CPython (release and debug builds) and PyPy.
+INTERPRETER_NAME = re.compile(r"^(python3\.\d+d?|pypy3)$")
+#: apt inside a release chroot. A mirror may serve a Release file past its Valid-Until date (a
+#: snapshot of sid is stale within a day); the packages are still signed, so only the date check
+#: is relaxed.
+APT = ["apt-get", "-o", "Acquire::Check-Valid-Until=false", "-o", "APT::Install-Recommends=false"]
+
+
+def release(name: str) -> DebianRelease | None:
+    """The Debian release chroot called ``name``, or None if ``name`` is an architecture."""
+    return debian_releases().get(name)
+
+
+def chroot_names() -> list[str]:
+    """Every chroot the kit knows how to build: the release names, then the architectures."""
+    arches = sorted({a for t in targets().values() if (a := t.toolchain.get("debian_arch"))})
+    return [*debian_releases(), *arches]
 
 
 def target_for_arch(arch: str) -> Target:
@@ -40,19 +76,29 @@ def target_for_arch(arch: str) -> Target:
     return found[arch]
 
 
-def chroot_dir(arch: str) -> Path:
-    """Where the chroot for ``arch`` lives (whether or not it is built)."""
-    return CACHE / arch
+def chroot_dir(name: str) -> Path:
+    """Where the chroot ``name`` (an architecture or a release) lives, built or not."""
+    return CACHE / name
 
 
-def is_built(arch: str) -> bool:
+def is_built(name: str) -> bool:
     """The chroot exists and finished building."""
-    return (chroot_dir(arch) / MARKER).is_file()
+    return (chroot_dir(name) / MARKER).is_file()
 
 
 def chroot_python(arch: str) -> str:
-    """The --python command for the chroot's interpreter."""
+    """The --python command for an architecture chroot's interpreter."""
     return f"chroot {chroot_dir(arch)} /usr/bin/python3"
+
+
+def interpreters(name: str) -> list[str]:
+    """The --python commands of a built chroot: its python3 for an architecture chroot; every
+    python3.N, python3.Nd and pypy3 for a release chroot (sorted: CPython, then PyPy)."""
+    if release(name) is None:
+        return [chroot_python(name)]
+    found = sorted(p.name for p in (chroot_dir(name) / "usr" / "bin").iterdir() if INTERPRETER_NAME.match(p.name))
+    found.sort(key=lambda exe: (exe.startswith("pypy"), [int(n) if n.isdigit() else n for n in re.split(r"(\d+)", exe)]))
+    return [f"chroot {chroot_dir(name)} /usr/bin/{exe}" for exe in found]
 
 
 def ensure_binfmt(target: Target) -> None:
@@ -68,25 +114,54 @@ def ensure_binfmt(target: Target) -> None:
         subprocess.run(["update-binfmts", "--enable", handler], check=True)
 
 
-def build(arch: str, force: bool = False) -> Path:
-    """Build (or reuse) a minimal Debian chroot with python3 for ``arch``; returns its directory."""
-    directory = chroot_dir(arch)
-    if is_built(arch) and not force:
+def build(name: str, force: bool = False) -> Path:
+    """Build (or reuse) the chroot ``name``, an architecture or a Debian release; its directory."""
+    directory = chroot_dir(name)
+    if is_built(name) and not force:
         return directory
-    target = target_for_arch(arch)
-    ensure_binfmt(target)
     partial = directory.with_name(directory.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
+    wanted = release(name)
+    marker = _build_release(wanted, partial) if wanted is not None else _build_arch(name, partial)
+    (partial / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
+    shutil.rmtree(directory, ignore_errors=True)
+    partial.rename(directory)
+    return directory
+
+
+def _build_arch(arch: str, partial: Path) -> dict[str, object]:
+    """A minimal Debian chroot of ``arch`` with python3 (two debootstrap stages, the second one
+    run by the foreign architecture's own binaries)."""
+    target = target_for_arch(arch)
+    ensure_binfmt(target)
     subprocess.run(
         ["debootstrap", f"--arch={arch}", "--foreign", "--variant=minbase", "--include=python3", SUITE, str(partial), MIRROR],
         check=True,
     )
     subprocess.run(["chroot", str(partial), "/debootstrap/debootstrap", "--second-stage"], check=True)
-    (partial / MARKER).write_text(json.dumps({"arch": arch, "suite": SUITE, "target": target.id}) + "\n")
-    shutil.rmtree(directory, ignore_errors=True)
-    partial.rename(directory)
-    return directory
+    return {"arch": arch, "suite": SUITE, "target": target.id}
+
+
+def _build_release(wanted: DebianRelease, partial: Path) -> dict[str, object]:
+    """A chroot of Debian ``wanted.suite`` for this machine's architecture with its packages."""
+    script = SCRIPTS / wanted.suite
+    if not script.exists():  # an older debootstrap does not know newer suites by name
+        script = SCRIPTS / wanted.script
+    subprocess.run(
+        ["debootstrap", "--variant=minbase", "--include=python3", wanted.suite, str(partial), MIRROR, str(script)], check=True
+    )
+    shutil.copy("/etc/resolv.conf", partial / "etc" / "resolv.conf")
+    inside = ["env", "DEBIAN_FRONTEND=noninteractive"]
+    subprocess.run(enter_argv(str(partial), [*inside, *APT, "update", "-qq"]), check=True)
+    subprocess.run(enter_argv(str(partial), [*inside, *APT, "install", "-y", "-qq", *wanted.packages]), check=True)
+    subprocess.run(enter_argv(str(partial), [*inside, *APT, "clean"]), check=True)
+    found = {}
+    for exe in sorted(p.name for p in (partial / "usr" / "bin").iterdir() if INTERPRETER_NAME.match(p.name)):
+        done = subprocess.run(["chroot", str(partial), f"/usr/bin/{exe}", "-c", "import sys; print(sys.version)"],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        found[exe] = done.stdout.strip().replace("\n", " ")
+    return {"release": wanted.name, "suite": wanted.suite, "packages": list(wanted.packages), "interpreters": found}
 
 
 def enter_argv(root: str, command: Sequence[str]) -> list[str]:
@@ -121,6 +196,9 @@ def _enter(root: str, command: list[str]) -> None:
 
 
 def _probe(arch: str) -> int:
+    if release(arch) is not None:
+        print(f"{arch}: a release chroot of this machine's own architecture; nothing to probe")
+        return 0
     from rckit.conformance.toolchain import for_target
     from rckit.platforms.cprobe import build_and_run, compare
 
@@ -137,27 +215,35 @@ def _probe(arch: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: build, list or enter chroots."""
+    """Command line: build, list, probe or enter chroots, or list a chroot's interpreters."""
     parser = argparse.ArgumentParser(prog="python -m rckit.conformance.chroots", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    build_cmd = sub.add_parser("build", help="build (or reuse) the chroot of one or more Debian architectures")
-    build_cmd.add_argument("arch", nargs="+")
+    build_cmd = sub.add_parser("build", help="build (or reuse) chroots: Debian releases (sid, ...) or architectures (arm64, ...)")
+    build_cmd.add_argument("name", nargs="+", choices=chroot_names(), metavar="NAME")
     build_cmd.add_argument("--force", action="store_true", help="rebuild even if cached")
     probe = sub.add_parser("probe", help="check an architecture's platform entry with the C probe (cross compiler + qemu)")
     probe.add_argument("arch", nargs="+")
     sub.add_parser("list", help="show which chroots are built")
+    found = sub.add_parser("interpreters", help="print the --python command of every interpreter in a built chroot")
+    found.add_argument("name")
     enter = sub.add_parser("enter", help="run a command inside a chroot with a private /proc")
     enter.add_argument("root")
     enter.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.command == "build":
-        for arch in args.arch:
-            print(f"{arch}: {build(arch, args.force)}")
+        for name in args.name:
+            print(f"{name}: {build(name, args.force)}")
     elif args.command == "probe":
         return max(_probe(arch) for arch in args.arch)
     elif args.command == "list":
-        for arch in sorted({a for t in targets().values() if (a := t.toolchain.get("debian_arch"))}):
-            print(f"{arch:10} {'built' if is_built(arch) else 'not built':10} {chroot_dir(arch)}")
+        for name in chroot_names():
+            kind = "release" if release(name) else "arch"
+            print(f"{name:10} {kind:8} {'built' if is_built(name) else 'not built':10} {chroot_dir(name)}")
+    elif args.command == "interpreters":
+        if not is_built(args.name):
+            print(f"{args.name} is not built (python -m rckit.conformance.chroots build {args.name})", file=sys.stderr)
+            return 3
+        print("\n".join(interpreters(args.name)))
     else:
         command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
         _enter(args.root, command)

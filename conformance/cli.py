@@ -3,6 +3,7 @@
     python -m rckit.conformance                         # this interpreter: resource + the reference
     python -m rckit.conformance --impl mypackage.resource
     python -m rckit.conformance --python pypy3 --python "chroot /srv/arm64 python3"
+    python -m rckit.conformance --chroot sid            # every Python of a Debian sid chroot
     python -m rckit.conformance --all-interpreters [--chroot i386 --chroot arm64]
 
 Everything after ``--`` goes to pytest. The exit status is non-zero only when a result is
@@ -46,14 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--all-interpreters",
         action="store_true",
-        help="every interpreter found here: pyenv CPython 2.7/3.6-3.13, Debian pypy3 and python3",
+        help="every interpreter found here: pyenv CPython 2.7/3.6-3.13, Debian pypy3 and python3, every built chroot's",
     )
     parser.add_argument(
         "--chroot",
         action="append",
         default=[],
         metavar="ARCH",
-        help="also a built Debian chroot of this architecture (i386, arm64, s390x, ...)",
+        help="also a built Debian chroot: a release (sid, forky, trixie: all its Pythons) or an architecture (i386, arm64, ...)",
     )
     parser.add_argument("--profile", default="default", choices=("quick", "default", "thorough"))
     parser.add_argument(
@@ -96,11 +97,11 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         result.append("--rckit-strict")
     impls = args.impl or ["resource", REFERENCE]
     if args.all_interpreters or args.chroot:
-        found, notes = discover(tuple(args.chroot))
+        found, notes = discover(tuple(args.chroot), all_built=args.all_interpreters)
         for note in notes:
             print(f"rckit: {note}", file=sys.stderr)
         if not args.all_interpreters:
-            found = [i for i in found if i.label.startswith("chroot-")]
+            found = [i for i in found if i.command.startswith("chroot ")]
         for interpreter in found:
             result += [
                 f"--candidate={m}={interpreter.command}" for m in impls if _judged(m, interpreter.label, interpreter.version)

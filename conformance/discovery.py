@@ -1,5 +1,6 @@
 """Find the interpreters on this machine: pyenv's CPythons (kept off PATH), Debian's pypy3 and
-python3, and built chroots. What is missing is reported, never an error."""
+python3, and the interpreters of built chroots (every CPython, debug build and PyPy of a Debian
+release chroot; the python3 of an architecture chroot). What is missing is reported, never an error."""
 
 from __future__ import annotations
 
@@ -65,8 +66,9 @@ def _pyenv_root() -> Path | None:
     return default if default.is_dir() else None
 
 
-def discover(chroot_arches: tuple[str, ...] = ()) -> tuple[list[Interpreter], list[str]]:
-    """(interpreters found, notes about what was looked for and not found)."""
+def discover(chroot_names: tuple[str, ...] = (), all_built: bool = False) -> tuple[list[Interpreter], list[str]]:
+    """(interpreters found, notes about what was looked for and not found). Chroots: those named,
+    and with ``all_built`` every chroot that is built here."""
     found: list[Interpreter] = []
     notes: list[str] = []
     root = _pyenv_root()
@@ -89,19 +91,31 @@ def discover(chroot_arches: tuple[str, ...] = ()) -> tuple[list[Interpreter], li
             notes.append(f"/usr/bin/{name} not found (skipped; Debian: apt-get install {name})")
             continue
         found.append(Interpreter(f"debian-{name}", exe, version, "pypy" if name == "pypy3" else "cpython"))
-    from rckit.conformance.chroots import chroot_python, is_built
-
-    for arch in chroot_arches:
-        if not is_built(arch):
-            notes.append(f"chroot {arch} is not built (python -m rckit.conformance.chroots build {arch})")
-            continue
-        command = chroot_python(arch)
-        version = version_of(command.split())
-        if version is None:
-            notes.append(f"chroot {arch}: its python3 does not run (skipped)")
-            continue
-        found.append(Interpreter(f"chroot-{arch}", command, version))
+    found += _chroot_interpreters(chroot_names, all_built, notes)
     return found, notes
+
+
+def _chroot_interpreters(names: tuple[str, ...], all_built: bool, notes: list[str]) -> list[Interpreter]:
+    from rckit.conformance import chroots
+
+    wanted = list(dict.fromkeys([*names, *(n for n in chroots.chroot_names() if all_built and chroots.is_built(n))]))
+    found = []
+    for name in wanted:
+        if not chroots.is_built(name):
+            notes.append(f"chroot {name} is not built (python -m rckit.conformance.chroots build {name})")
+            continue
+        for command in chroots.interpreters(name):
+            exe = command.rsplit("/", 1)[-1]
+            version = version_of(command.split())
+            if version is None:
+                notes.append(f"chroot {name}: {exe} does not run (skipped)")
+                continue
+            if chroots.release(name) is None:
+                found.append(Interpreter(f"chroot-{name}", command, version))
+            else:
+                implementation = "pypy" if exe.startswith("pypy") else "cpython"
+                found.append(Interpreter(f"{name}-{exe}", command, version, implementation))
+    return found
 
 
 def find(name: str) -> Interpreter | None:

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 __all__ = [
     "DATA_DIR",
+    "DebianRelease",
     "Field",
     "Identity",
     "PlatformError",
@@ -29,6 +30,7 @@ __all__ = [
     "Struct",
     "Target",
     "current",
+    "debian_releases",
     "host_identity",
     "os_family",
     "python_names",
@@ -97,6 +99,18 @@ class Target(NamedTuple):
     maxrss_unit: int
     verified: Tuple[str, ...]
     toolchain: Dict[str, str]
+
+
+class DebianRelease(NamedTuple):
+    """A Debian release whose interpreters the kit judges, as a chroot of the native architecture."""
+
+    name: str
+    suite: str
+    script: str
+    packages: Tuple[str, ...]
+    ci: bool
+    seen: Dict[str, str]
+    purpose: str
 
 
 class Identity(NamedTuple):
@@ -205,6 +219,23 @@ def python_names() -> Dict[str, Dict[str, Any]]:
     """CPython's public names by kind (functions, types, constants, limit_values) with ``since``."""
     raw = _load("python-names.json")
     return {kind: raw[kind] for kind in ("functions", "types", "constants", "limit_values")}
+
+
+@lru_cache(maxsize=None)
+def debian_releases() -> Dict[str, DebianRelease]:
+    """The Debian releases of ``debian-releases.json``, by name (sid, forky, trixie, ...)."""
+    return {
+        raw["name"]: DebianRelease(
+            name=raw["name"],
+            suite=raw["suite"],
+            script=raw["script"],
+            packages=tuple(raw["packages"]),
+            ci=bool(raw["ci"]),
+            seen=dict(raw["seen"]),
+            purpose=raw["purpose"],
+        )
+        for raw in _load("debian-releases.json")["releases"]
+    }
 
 
 def select(identity: Identity) -> Target:
