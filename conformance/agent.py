@@ -289,7 +289,9 @@ def perform_call(function, args, kwargs, module):
             outcome = {"outcome": "return", "value": encode(value)}
         finally:
             AuditLog.active = None
-    outcome["warnings"] = [[w.category.__name__, safe_str(w.message)] for w in caught]
+    # Where each warning points (the file of the frame it is attributed to): a warning raised by
+    # C code for its caller names this file; a Python implementation must name it too.
+    outcome["warnings"] = [[w.category.__name__, safe_str(w.message), os.path.basename(w.filename or "")] for w in caught]
     outcome["audit"] = audit
     return outcome
 
@@ -410,6 +412,8 @@ def describe(module_name, module, import_error):
             "version_info": list(tuple(sys.version_info)[:5]),
             "executable": sys.executable,
             "full": sys.version.split("\n")[0],
+            # A debug build (--with-pydebug) is a different build of the same version.
+            "build": "debug" if hasattr(sys, "gettotalrefcount") else "release",
         },
         "platform": {
             "sys_platform": sys.platform,

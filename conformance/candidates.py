@@ -142,6 +142,7 @@ class Info:
         self.implementation: str = python["implementation"]
         self.version: str = python["version"]
         self.version_tuple: tuple[int, ...] = tuple(python["version_info"][:3])
+        self.build: str = python.get("build", "release")
         self.platform: str = os_family(platform["sys_platform"])
         self.machine: str = platform["machine"]
         self.pointer_bits: int = platform["pointer_bits"]
@@ -198,6 +199,7 @@ class Info:
         return {
             "implementation": self.implementation,
             "python": self.version,
+            "build": self.build,
             "platform": self.platform_id,
             "privileged": self.privileged,
             "euid": self.euid,

@@ -15,7 +15,7 @@ from typing import Any
 
 from rckit.spec import Spec
 
-__all__ = ["SCHEMA_ID", "STATUSES", "Report", "TestResult", "build", "terminal_lines", "to_markdown", "write"]
+__all__ = ["SCHEMA_ID", "STATUSES", "Report", "TestResult", "build", "python_shown", "terminal_lines", "to_markdown", "write"]
 
 SCHEMA_ID = "https://rckit.invalid/schemas/report/1"
 #: Aggregation order: the first status present among a rule's tests is the rule's status.
@@ -112,6 +112,12 @@ def build(spec: Spec, results: list[TestResult], candidates: dict[str, dict[str,
     return Report(candidates, sorted(results, key=lambda r: (r.candidate, r.nodeid)), matrix, summary, rules, meta)
 
 
+def python_shown(info: dict[str, Any]) -> str:
+    """The Python version of a candidate as reports show it, a debug build marked as such."""
+    version = str(info.get("python", "?"))
+    return f"{version} (debug)" if info.get("build") == "debug" else version
+
+
 def terminal_lines(report: Report) -> list[str]:
     """A compact summary for the terminal: counts per candidate, then every unexpected result."""
     lines = []
@@ -119,8 +125,8 @@ def terminal_lines(report: Report) -> list[str]:
     for cid, info in report.candidates.items():
         counts = report.summary.get(cid, {})
         shown = "  ".join(f"{SYMBOLS[s].split(' ', 1)[1]} {counts[s]}" for s in CELL_STATUSES if counts.get(s))
-        interpreter = f"{info.get('implementation', '?')} {info.get('python', '?')}"
-        lines.append(f"{cid:<{width}}  {interpreter:<16} {shown}")
+        interpreter = f"{info.get('implementation', '?')} {python_shown(info)}"
+        lines.append(f"{cid:<{width}}  {interpreter:<22} {shown}")
     for status, title in (
         ("fail", "UNEXPECTED FAILURES"),
         ("error", "ERRORS"),
@@ -150,13 +156,14 @@ def to_markdown(report: Report) -> str:
     out += [
         "## Candidates",
         "",
-        "| column | implementation | Python | module | platform | privileged | emulated |",
-        "|---|---|---|---|---|---|---|",
+        "| column | interpreter | implementation | Python | module | platform | privileged | emulated |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for n, cid in enumerate(cids, 1):
         info = report.candidates[cid]
+        interpreter, module = cid.split(":", 1)
         out.append(
-            f"| C{n} | {info.get('implementation', '?')} | {info.get('python', '?')} | `{cid.split(':', 1)[1]}` | "
+            f"| C{n} | {interpreter} | {info.get('implementation', '?')} | {python_shown(info)} | `{module}` | "
             f"{info.get('platform', '?')} | {info.get('privileged')} | {info.get('emulated')} |"
         )
     out += [

@@ -199,7 +199,7 @@ class Outcome:
     kind: Literal["return", "raise", "missing"]
     value: Any = None
     exception: Raised | None = None
-    warnings: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[tuple[str, str, str], ...] = ()  # (category, message, file it points at)
     audit: tuple[tuple[str, Any], ...] = ()
 
     @property
@@ -231,6 +231,6 @@ def outcome_from_reply(raw: dict[str, Any]) -> Outcome:
         kind=kind,
         value=decode(raw["value"]) if kind == "return" else None,
         exception=Raised.from_json(raw["exception"]) if kind == "raise" else None,
-        warnings=tuple((c, m) for c, m in raw.get("warnings", ())),
+        warnings=tuple((c, m, where) for c, m, where in raw.get("warnings", ())),
         audit=tuple((event, decode(args)) for event, args in raw.get("audit", ())),
     )
