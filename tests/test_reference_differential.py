@@ -3,9 +3,11 @@
 For each interpreter, hypothesis draws calls (good arguments, junk, wrong arities, keyword
 arguments) and runs each in a fresh child of two agents: one with CPython's ``resource`` (the
 oracle), one with ``rckit.reference.resource`` (the subject). Return values, exception types and
-messages, warnings, audit events, and the limits left behind must be identical. On PyPy the
-oracle is CPython 3.9 (the reference promises CPython's behaviour, not PyPy's module's).
-Interpreters missing on the machine are skipped with the reason.
+messages, warnings (and the file they point at), audit events, and the limits left behind must be
+identical. On PyPy the oracle is CPython of the same X.Y (the reference promises CPython's
+behaviour, not PyPy's module's). Besides pyenv's and Debian's interpreters, every interpreter of a
+built Debian release chroot takes part (sid: CPython 3.13.18, 3.14.10, 3.15.2, their debug builds,
+PyPy 3.11). Interpreters missing on the machine are skipped with the reason.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rckit.conformance.candidates import AgentCandidate, Candidate, CandidateSpec
-from rckit.conformance.chroots import chroot_python, is_built
-from rckit.conformance.discovery import find
+from rckit.conformance.chroots import chroot_python, interpreters, is_built
+from rckit.conformance.discovery import find, version_of
 from rckit.conformance.values import Attr, Exploding, Foreign, IndexOnly, IntOnly, IntSubclass, Iter, Opaque, Outcome, Pid
+from rckit.platforms import debian_releases
 
 SUBJECT, ORACLE = "rckit.reference.resource", "resource"
 PAIRS = ["host", "cpython3.8", "cpython3.9", "cpython3.10", "cpython3.11", "cpython3.12", "cpython3.13", "pypy3.9"]
@@ -31,11 +34,45 @@ PAIRS = ["host", "cpython3.8", "cpython3.9", "cpython3.10", "cpython3.11", "cpyt
 CHROOTS = ["chroot-i386", "chroot-arm64", "chroot-s390x"]
 
 
-@pytest.fixture(scope="module", params=PAIRS + CHROOTS)
+def _release_interpreters() -> dict[str, str]:
+    """Every interpreter of the built Debian release chroots by id (sid-python3.15d: its command);
+    a release that is not built is one id that skips."""
+    found = {}
+    for name in debian_releases():
+        if not is_built(name):
+            found[name] = ""
+            continue
+        for command in interpreters(name):
+            found[f"{name}-{command.rsplit('/', 1)[-1]}"] = command
+    return found
+
+
+RELEASES = _release_interpreters()
+
+
+def _oracle_for_pypy(version: tuple[int, ...], label: str) -> str:
+    """A CPython of the same X.Y as a PyPy (pyenv's or Debian's on this machine)."""
+    cpython = find(f"cpython{version[0]}.{version[1]}")
+    if cpython is None:
+        pytest.skip(f"no CPython {version[0]}.{version[1]} to compare {label} with")
+    return cpython.command
+
+
+@pytest.fixture(scope="module", params=PAIRS + CHROOTS + list(RELEASES))
 def pair(request: pytest.FixtureRequest) -> Iterator[tuple[Candidate, Candidate]]:
     """(oracle, subject) agents for one interpreter."""
     name = request.param
-    if name.startswith("chroot-"):
+    if name in RELEASES:
+        command = RELEASES[name]
+        if not command or os.geteuid() != 0:
+            release = name.split("-", 1)[0]
+            pytest.skip(f"the {release} chroot is not built here (as root: python -m rckit.conformance.chroots build {release})")
+        subject_python = oracle_python = command
+        if name.split("-", 1)[1].startswith("pypy"):
+            version = version_of(command.split())
+            assert version is not None, f"{command} does not run"
+            oracle_python = _oracle_for_pypy(version, name)
+    elif name.startswith("chroot-"):
         arch = name.removeprefix("chroot-")
         if os.geteuid() != 0 or not is_built(arch):
             pytest.skip(f"the {arch} chroot is not built here (as root: python -m rckit.conformance.chroots build {arch})")
@@ -109,7 +146,18 @@ def arity(name: str, good: list[st.SearchStrategy[Any]]) -> st.SearchStrategy[Ca
     return args.flatmap(shapes)
 
 
+# Well-formed limit calls on resources a child may change (FSIZE, CORE, NOFILE), with integer
+# values around every boundary some version treats differently (signed and unsigned 64 bits).
+LIMIT_EDGES = sorted({*BOUNDARY, -5, -(2**31), -(2**64) + 1, -(2**64) - 1, 2**63 + 1, 2**64 - 2, 2**65})
+limit_values = st.one_of(
+    st.sampled_from(LIMIT_EDGES), st.integers(-(2**65), 2**65), st.integers(-5, 5000), st.just(Attr("RLIM_INFINITY"))
+)
+changeable = st.sampled_from([1, 4, 7])
+well_formed_limits = st.tuples(limit_values, limit_values)
+
 calls = st.one_of(
+    st.tuples(changeable, well_formed_limits).map(lambda a: ("setrlimit", list(a), {})),
+    st.tuples(st.just(0), changeable, well_formed_limits).map(lambda a: ("prlimit", list(a), {})),
     arity("getrlimit", [resources]),
     arity("setrlimit", [resources, limits]),
     arity("getrusage", [whos]),
@@ -217,6 +265,22 @@ def test_reference_matches_cpython(pair: tuple[Candidate, Candidate], call: tupl
     expected, expected_after = run(oracle, fn, args, kwargs)
     assert got == expected, f"{fn}{tuple(args)} {kwargs or ''}\n  CPython:   {expected}\n  reference: {got}"
     assert got_after == expected_after, f"{fn}{tuple(args)} left limits {got_after}, CPython {expected_after}"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the differential oracle pairs are Linux interpreters")
+@pytest.mark.parametrize("function", ["setrlimit", "prlimit"])
+def test_reference_matches_cpython_on_every_limit_edge(pair: tuple[Candidate, Candidate], function: str) -> None:
+    """Every boundary value, as soft and as hard limit of RLIMIT_FSIZE, gives CPython's result,
+    exception, message and warnings, and leaves the same limits (the drawn calls above may miss
+    one; a version that changed the conversion differs exactly here)."""
+    oracle, subject = pair
+    for value in [*LIMIT_EDGES, Attr("RLIM_INFINITY")]:
+        for limits in ((value, Attr("RLIM_INFINITY")), (0, value)):
+            args = [1, limits] if function == "setrlimit" else [0, 1, limits]
+            got, got_after = run(subject, function, args, {})
+            expected, expected_after = run(oracle, function, args, {})
+            assert got == expected, f"{function}{tuple(args)}\n  CPython:   {expected}\n  reference: {got}"
+            assert got_after == expected_after, f"{function}{tuple(args)} left limits {got_after}, CPython {expected_after}"
 
 
 def test_same_public_names_and_values(pair: tuple[Candidate, Candidate]) -> None:
