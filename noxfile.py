@@ -5,6 +5,8 @@ nox -s "conformance(host)"         this interpreter's resource and the reference
 nox -s conformance                 one session per interpreter found (missing ones are skipped)
 nox -s matrix                      every interpreter in one run, one report
 nox -s "chroot(arm64)"             a Debian arm64 chroot under qemu-user (i386, arm64, s390x)
+nox -s "chroot(sid)"               every Python of a Debian sid chroot (also forky, trixie)
+nox -s build_chroots               build the chroots CI uses (sid), so the tests can use them
 nox -s benchmark                   ns per call against the C module, per interpreter
 """
 
@@ -24,9 +26,12 @@ ROOT = Path(__file__).resolve().parent
 INTERPRETERS = [
     "host",
     "cpython2.7", "cpython3.6", "cpython3.7", "cpython3.8", "cpython3.9", "cpython3.10",
-    "cpython3.11", "cpython3.12", "cpython3.13", "pypy3.9", "debian-python3",
+    "cpython3.11", "cpython3.12", "cpython3.13", "cpython3.14", "cpython3.15", "pypy3.9", "debian-python3",
 ]  # fmt: skip
 ARCHES = ["i386", "arm64", "s390x"]
+#: The release chroots of platforms/data/debian-releases.json, then the architectures
+#: (tests/test_chroots.py checks that every release there has its session here).
+CHROOTS = ["sid", "forky", "trixie", "i386", "arm64", "s390x"]
 PACKAGES = ROOT / "build" / "typecheck"
 
 
@@ -111,17 +116,30 @@ def matrix(session: nox.Session) -> None:
 
 
 @nox.session
-@nox.parametrize("arch", ARCHES, ids=ARCHES)
-def chroot(session: nox.Session, arch: str) -> None:
-    """Build (or reuse) a Debian chroot of ``arch``, check its platform entry with the C probe,
-    and judge its python3's resource module and the reference inside it."""
+@nox.parametrize("name", CHROOTS, ids=CHROOTS)
+def chroot(session: nox.Session, name: str) -> None:
+    """Build (or reuse) a Debian chroot and judge the resource module and the reference in each of
+    its interpreters: a release chroot (sid: CPython 3.13-3.15, debug builds, PyPy 3.11) or an
+    architecture chroot, whose platform entry the C probe checks first."""
     session.install("-e", ".")
     if os.geteuid() != 0:
         session.skip("building and entering chroots needs root")
     _apt_install(session, "debootstrap", "qemu-user-static", "binfmt-support")
-    session.run("python", "-m", "rckit.conformance.chroots", "build", arch)
-    session.run("python", "-m", "rckit.conformance.chroots", "probe", arch)
-    session.run("python", "-m", "rckit.conformance", "--chroot", arch, "--report", f"reports/chroot-{arch}", *session.posargs)
+    session.run("python", "-m", "rckit.conformance.chroots", "build", name)
+    if name in ARCHES:
+        session.run("python", "-m", "rckit.conformance.chroots", "probe", name)
+    session.run("python", "-m", "rckit.conformance", "--chroot", name, "--report", f"reports/chroot-{name}", *session.posargs)
+
+
+@nox.session
+def build_chroots(session: nox.Session) -> None:
+    """Build the release chroots CI uses (sid), so that the kit's own tests judge the reference
+    against every Python in them; a machine that cannot (no root, no network) is told why."""
+    session.install("-e", ".")
+    if os.geteuid() != 0:
+        session.skip("building chroots needs root; the tests that use them skip with the reason")
+    _apt_install(session, "debootstrap")
+    session.run("python", "-m", "rckit.conformance.chroots", "build", "--ci")
 
 
 @nox.session

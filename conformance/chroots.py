@@ -9,7 +9,7 @@ Two kinds, both cached under ``$RCKIT_CHROOT_CACHE`` (default /var/cache/rckit/c
   with several interpreters installed (platforms/data/debian-releases.json); every python3.N,
   python3.Nd and pypy3 in it is a candidate.
 
-    python -m rckit.conformance.chroots build sid arm64    # once; reused while cached
+    python -m rckit.conformance.chroots build sid arm64    # once; reused while cached (--ci: CI's)
     python -m rckit.conformance.chroots list
     python -m rckit.conformance.chroots interpreters sid   # the --python commands inside
     python -m rckit.conformance.chroots enter DIR -- python3 ...   (used by the harness)
@@ -219,7 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rckit.conformance.chroots", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     build_cmd = sub.add_parser("build", help="build (or reuse) chroots: Debian releases (sid, ...) or architectures (arm64, ...)")
-    build_cmd.add_argument("name", nargs="+", choices=chroot_names(), metavar="NAME")
+    build_cmd.add_argument("name", nargs="*", help=f"one of {', '.join(chroot_names())}")
+    build_cmd.add_argument("--ci", action="store_true", help="also every release chroot the CI job uses (sid)")
     build_cmd.add_argument("--force", action="store_true", help="rebuild even if cached")
     probe = sub.add_parser("probe", help="check an architecture's platform entry with the C probe (cross compiler + qemu)")
     probe.add_argument("arch", nargs="+")
@@ -231,7 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     enter.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.command == "build":
-        for name in args.name:
+        names = [*args.name, *(r.name for r in debian_releases().values() if args.ci and r.name not in args.name and r.ci)]
+        unknown = [name for name in names if name not in chroot_names()]
+        if unknown or not names:
+            parser.error(f"build: unknown chroot {unknown}" if unknown else "build: name a chroot, or give --ci")
+        for name in names:
             print(f"{name}: {build(name, args.force)}")
     elif args.command == "probe":
         return max(_probe(arch) for arch in args.arch)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 __all__ = ["REFERENCE_MIN", "WANTED_PYENV", "Interpreter", "discover", "find", "main", "version_of"]
 
-#: The CPython versions the kit is exercised against (pyenv version prefixes).
-WANTED_PYENV = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+#: The CPython versions the kit is exercised against (pyenv version prefixes). A version pyenv
+#: lacks is looked for on PATH as pythonX.Y (how setup-python and most systems install them).
+WANTED_PYENV = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
 #: The reference implementation runs from this Python version on.
 REFERENCE_MIN = (3, 8)
 
@@ -79,20 +80,32 @@ def discover(chroot_names: tuple[str, ...] = (), all_built: bool = False) -> tup
         matches = [v for v in versions if v.name == wanted or v.name.startswith(wanted + ".")]
         binary = next((v / "bin" / "python" for v in reversed(matches) if (v / "bin" / "python").exists()), None)
         version = version_of([str(binary)]) if binary else None
-        if binary is None or version is None:
-            if root is not None:
-                notes.append(f"pyenv has no working CPython {wanted} (skipped)")
+        if binary is not None and version is not None:
+            found.append(Interpreter(f"pyenv-{matches[-1].name}", str(binary), version))
             continue
-        found.append(Interpreter(f"pyenv-{matches[-1].name}", str(binary), version))
+        on_path = _on_path(f"python{wanted}")
+        if on_path is not None:
+            found.append(on_path)
+            continue
+        notes.append(f"no working CPython {wanted} in pyenv or on PATH (skipped)")
     for name in ("pypy3", "python3"):
         exe = shutil.which(name, path="/usr/bin")
         version = version_of([exe]) if exe else None
         if exe is None or version is None:
             notes.append(f"/usr/bin/{name} not found (skipped; Debian: apt-get install {name})")
             continue
+        if any(os.path.realpath(exe) == os.path.realpath(i.command) for i in found):
+            continue  # Debian's python3 is the python3.X found on PATH already
         found.append(Interpreter(f"debian-{name}", exe, version, "pypy" if name == "pypy3" else "cpython"))
     found += _chroot_interpreters(chroot_names, all_built, notes)
     return found, notes
+
+
+def _on_path(name: str) -> Interpreter | None:
+    """``name`` (python3.14, ...) on PATH, if it runs."""
+    exe = shutil.which(name)
+    version = version_of([exe]) if exe else None
+    return Interpreter(f"path-{name}", exe, version) if exe and version else None
 
 
 def _chroot_interpreters(names: tuple[str, ...], all_built: bool, notes: list[str]) -> list[Interpreter]:

@@ -1,0 +1,53 @@
+"""Release chroots: which interpreters count as candidates, in which order (on a real directory
+tree laid out like a Debian chroot's /usr/bin)."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+from rckit.conformance import chroots
+from rckit.platforms import debian_releases
+
+
+def test_every_release_names_its_suite_packages_and_fallback_script() -> None:
+    releases = debian_releases()
+    assert "sid" in releases and releases["sid"].ci
+    for release in releases.values():
+        assert release.packages and set(release.seen) <= set(release.packages), release.name
+        assert release.script in ("sid", release.suite), release.name
+    assert not set(releases) & {name for name in chroots.chroot_names() if chroots.release(name) is None}
+
+
+def test_a_release_chroot_offers_every_cpython_debug_build_and_pypy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chroots, "CACHE", tmp_path)
+    bin_dir = tmp_path / "sid" / "usr" / "bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("python3", "python3.13", "python3.13d", "python3.13-dbg", "python3.15", "python3.9", "python3-config",
+                 "pypy3", "pypy3.11", "pypy3clean", "python3.15d-config"):  # fmt: skip
+        (bin_dir / name).write_text("")
+    (tmp_path / "sid" / chroots.MARKER).write_text(json.dumps({"release": "sid"}))
+    assert chroots.is_built("sid")
+    assert [c.rsplit("/", 1)[-1] for c in chroots.interpreters("sid")] == [
+        "python3.9", "python3.13", "python3.13d", "python3.15", "pypy3",
+    ]  # fmt: skip
+    assert chroots.interpreters("sid")[0] == f"chroot {tmp_path / 'sid'} /usr/bin/python3.9"
+
+
+def test_an_architecture_chroot_offers_its_python3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chroots, "CACHE", tmp_path)
+    assert chroots.interpreters("arm64") == [f"chroot {tmp_path / 'arm64'} /usr/bin/python3"]
+
+
+def test_every_chroot_has_a_nox_session(repo: Path) -> None:
+    """noxfile.py lists the chroots literally (CI's workflow check reads it without running it)."""
+    tree = ast.parse((repo / "noxfile.py").read_text())
+    literal = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "CHROOTS"
+    )
+    assert set(debian_releases()) <= set(literal)
+    assert set(literal) <= set(chroots.chroot_names())
