@@ -96,9 +96,18 @@ def interpreters(name: str) -> list[str]:
     python3.N, python3.Nd and pypy3 for a release chroot (sorted: CPython, then PyPy)."""
     if release(name) is None:
         return [chroot_python(name)]
-    found = sorted(p.name for p in (chroot_dir(name) / "usr" / "bin").iterdir() if INTERPRETER_NAME.match(p.name))
-    found.sort(key=lambda exe: (exe.startswith("pypy"), [int(n) if n.isdigit() else n for n in re.split(r"(\d+)", exe)]))
-    return [f"chroot {chroot_dir(name)} /usr/bin/{exe}" for exe in found]
+    return [f"chroot {chroot_dir(name)} /usr/bin/{exe}" for exe in _interpreter_names(chroot_dir(name))]
+
+
+def _interpreter_names(root: Path) -> list[str]:
+    """The interpreters in ``root``/usr/bin: CPythons by version (python3.9 before python3.13),
+    each release build before its debug build, then PyPy."""
+    names = [p.name for p in (root / "usr" / "bin").iterdir() if INTERPRETER_NAME.match(p.name)]
+
+    def order(exe: str) -> tuple[bool, list[int | str]]:
+        return exe.startswith("pypy"), [int(n) if n.isdigit() else n for n in re.split(r"(\d+)", exe)]
+
+    return sorted(names, key=order)
 
 
 def ensure_binfmt(target: Target) -> None:
@@ -157,7 +166,7 @@ def _build_release(wanted: DebianRelease, partial: Path) -> dict[str, object]:
     subprocess.run(enter_argv(str(partial), [*inside, *APT, "install", "-y", "-qq", *wanted.packages]), check=True)
     subprocess.run(enter_argv(str(partial), [*inside, *APT, "clean"]), check=True)
     found = {}
-    for exe in sorted(p.name for p in (partial / "usr" / "bin").iterdir() if INTERPRETER_NAME.match(p.name)):
+    for exe in _interpreter_names(partial):
         done = subprocess.run(["chroot", str(partial), f"/usr/bin/{exe}", "-c", "import sys; print(sys.version)"],
                               capture_output=True, text=True, check=False)  # fmt: skip
         found[exe] = done.stdout.strip().replace("\n", " ")

@@ -99,7 +99,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     if args.all_interpreters or args.chroot:
         found, notes = discover(tuple(args.chroot), all_built=args.all_interpreters)
         for note in notes:
-            print(f"rckit: {note}", file=sys.stderr)
+            if args.all_interpreters or note.startswith("chroot "):  # --chroot alone: only its notes
+                print(f"rckit: {note}", file=sys.stderr)
         if not args.all_interpreters:
             found = [i for i in found if i.command.startswith("chroot ")]
         for interpreter in found:
