@@ -95,3 +95,18 @@ class Report:
 )
 def test_classify(report: Report, status: str | None) -> None:
     assert classify(report)[0] == status  # type: ignore[arg-type]
+
+
+def test_a_debug_build_is_a_column_of_its_own_and_says_so(tmp_path: Path) -> None:
+    """Two builds of one version (release, debug) are two candidates the report tells apart."""
+    debug = INFO | {"python": "3.15.2", "build": "debug"}
+    candidates = {"chroot-sid/python3.15:resource": INFO | {"python": "3.15.2", "build": "release"},
+                  "chroot-sid/python3.15d:resource": debug}  # fmt: skip
+    meta = {"command": "x", "profile": "quick", "runner_limits_unchanged": True}
+    report = build(load(), [result("a", "pass", candidate=c) for c in candidates], candidates, meta)
+    json_path, md_path = write(report, tmp_path)
+    jsonschema.validate(json.loads(json_path.read_text()), SCHEMA)
+    markdown = md_path.read_text()
+    assert "| C2 | chroot-sid/python3.15d | cpython | 3.15.2 (debug) | `resource` |" in markdown
+    assert "| C1 | chroot-sid/python3.15 | cpython | 3.15.2 | `resource` |" in markdown
+    assert any("cpython 3.15.2 (debug)" in line for line in terminal_lines(report))
