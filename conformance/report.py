@@ -126,7 +126,7 @@ def terminal_lines(report: Report) -> list[str]:
         counts = report.summary.get(cid, {})
         shown = "  ".join(f"{SYMBOLS[s].split(' ', 1)[1]} {counts[s]}" for s in CELL_STATUSES if counts.get(s))
         interpreter = f"{info.get('implementation', '?')} {python_shown(info)}"
-        lines.append(f"{cid:<{width}}  {interpreter:<22} {shown}")
+        lines.append(f"{cid:<{width}}  {interpreter:<24} {shown}")
     for status, title in (
         ("fail", "UNEXPECTED FAILURES"),
         ("error", "ERRORS"),
