@@ -148,8 +148,35 @@ def type_name(kind):
     return "%s.%s" % (kind.__module__, qualname)
 
 
-def encode(value, depth=0):
-    """Describe a Python value as tagged JSON (results)."""
+#: Bounds on what one result may cost to describe: a candidate returning megabytes, a
+#: million-item list or an int of a million digits gets a short description, not a huge reply.
+MAX_NODES = 5000
+MAX_TEXT = 65536
+MAX_INT_BITS = 4096
+
+
+class Budget(object):
+    """How many more values one reply may describe."""
+
+    def __init__(self, nodes=MAX_NODES):
+        self.nodes = nodes
+
+    def take(self):
+        self.nodes -= 1
+        return self.nodes >= 0
+
+
+def too_large(value, what):
+    return {"t": "object", "type": type_name(type(value)), "repr": "<%s: not described>" % what}
+
+
+def encode(value, depth=0, budget=None):
+    """Describe a Python value as tagged JSON (results). Anything the candidate controls (its
+    repr, len, items, attributes) is guarded: a method that raises or never ends its data cannot
+    break the reply, and the reply stays small (see MAX_NODES, MAX_TEXT, MAX_INT_BITS)."""
+    budget = budget if budget is not None else Budget()
+    if not budget.take():
+        return too_large(value, "too many values")
     if depth > 6:
         return {"t": "object", "type": type_name(type(value)), "repr": "..."}
     if value is None:
@@ -157,30 +184,40 @@ def encode(value, depth=0):
     if isinstance(value, bool):
         return {"t": "bool", "v": value}
     if isinstance(value, integer_types) and type(value) in integer_types:
+        if abs(value).bit_length() > MAX_INT_BITS:
+            return too_large(value, "an int of %d bits" % abs(value).bit_length())
         return {"t": "int", "v": int(value)}
     if type(value) is float:
         return {"t": "float", "v": value.hex()}
     if type(value) in string_types:
         if sys.version_info[0] == 2 and isinstance(value, bytes):  # pragma: no cover
             value = value.decode("utf-8", "replace")
+        if len(value) > MAX_TEXT:
+            return too_large(value, "a string of %d characters" % len(value))
         return {"t": "str", "v": value}
     if sys.version_info[0] > 2 and type(value) is bytes:
+        if len(value) > MAX_TEXT:
+            return too_large(value, "%d bytes" % len(value))
         return {"t": "bytes", "v": value.hex()}
-    if type(value) is tuple:
-        return {"t": "tuple", "v": [encode(item, depth + 1) for item in value]}
-    if type(value) is list:
-        return {"t": "list", "v": [encode(item, depth + 1) for item in value]}
+    if type(value) in (tuple, list):
+        if len(value) > MAX_NODES:
+            return too_large(value, "a %s of %d items" % (type(value).__name__, len(value)))
+        tag = "tuple" if type(value) is tuple else "list"
+        return {"t": tag, "v": [encode(item, depth + 1, budget) for item in value]}
     described = {"t": "object", "type": type_name(type(value)), "repr": safe_repr(value)}
-    if isinstance(value, tuple) or (hasattr(value, "__len__") and hasattr(value, "__getitem__") and not isinstance(value, dict)):
-        try:  # a tuple subclass, or (Python 2) a struct sequence that is only a sequence
-            described["items"] = [encode(value[i], depth + 1) for i in range(len(value))]
-        except Exception:
-            pass
+    try:
+        kind = type(value)
+        sequence = isinstance(value, tuple) or (hasattr(kind, "__len__") and hasattr(kind, "__getitem__") and not isinstance(value, dict))
+        size = len(value) if sequence else None
+        if size is not None and 0 <= size <= MAX_NODES:  # a tuple subclass, or (2.7) a struct sequence
+            described["items"] = [encode(value[i], depth + 1, budget) for i in range(size)]
+    except BaseException:
+        pass
     fields = {}
     for name in RUSAGE_FIELDS:
         try:
-            fields[name] = encode(getattr(value, name), depth + 1)
-        except Exception:
+            fields[name] = encode(getattr(value, name), depth + 1, budget)
+        except BaseException:
             pass
     if fields:
         described["fields"] = fields
@@ -192,9 +229,10 @@ def encode(value, depth=0):
 def safe_repr(value):
     try:
         text = repr(value)
-    except Exception as exc:  # a broken __repr__ is a finding, not a crash
+        text = text[:400] if isinstance(text, string_types) else "<repr returned %s>" % type(text).__name__
+    except BaseException as exc:  # a broken __repr__ is a finding, not a crash
         text = "<repr raised %s>" % type(exc).__name__
-    return text[:400]
+    return text
 
 
 def possible_int(value):
@@ -222,12 +260,16 @@ def process_exists(pid):
 def describe_exception(exc, module):
     """type, mro, message and errno of an exception."""
     error_class = getattr(module, "error", None) if module is not None else None
+    try:
+        number = exception_errno(exc)
+    except BaseException:
+        number = None
     return {
         "type": type(exc).__name__,
         "qualname": type_name(type(exc)),
         "mro": [kind.__name__ for kind in type(exc).__mro__],
         "message": safe_str(exc),
-        "errno": exception_errno(exc),
+        "errno": number,
         "is_module_error": bool(isinstance(error_class, type) and isinstance(exc, error_class)),
     }
 
@@ -245,9 +287,10 @@ def exception_errno(exc):
 
 def safe_str(exc):
     try:
-        return str(exc)
-    except Exception:
+        text = str(exc)
+    except BaseException:
         return "<str raised>"
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "... (%d characters)" % len(text)
 
 
 # --- capturing warnings and audit events around a call -------------------------------------
@@ -283,7 +326,7 @@ def perform_call(function, args, kwargs, module):
         AuditLog.active = audit
         try:
             value = function(*args, **kwargs)
-        except Exception as exc:
+        except BaseException as exc:  # KeyboardInterrupt or SystemExit from a candidate is its outcome
             outcome = {"outcome": "raise", "exception": describe_exception(exc, module)}
         else:
             outcome = {"outcome": "return", "value": encode(value)}
@@ -607,10 +650,13 @@ def act_crash(params, worker):
 def act_exec_report(params, worker):
     """Replace this process by a fresh agent that prints the limits it sees and exits."""
     wanted = ",".join(str(r) for r in params["resources"])
-    argv = [sys.executable, os.path.abspath(__file__), "--module", worker.module_name, "--report-limits", wanted, "--reply-id", str(params["_id"])]
+    reply_fd = worker.channel.write_fd if worker.channel is not None else 1
+    argv = [sys.executable, os.path.abspath(__file__), "--module", worker.module_name, "--report-limits", wanted,
+            "--reply-id", str(params["_id"]), "--reply-fd", str(reply_fd)]
     for path in worker.paths:
         argv += ["--path", path]
     sys.stdout.flush()
+    set_inheritable(reply_fd)
     os.execv(sys.executable, argv)
 
 
@@ -836,6 +882,7 @@ class Worker(object):
                 sys.path.insert(0, path)
         self.module = None
         self.import_error = None
+        self.channel = None  # type: Optional[Channel]
         self.kept = []  # type: List[bytearray]
         self.sleepers = []  # type: List[int]
         try:
@@ -901,6 +948,39 @@ class Worker(object):
         self.sleepers = []
 
 
+#: The protocol's descriptors are moved at least this high, out of the way of a candidate that
+#: closes or redirects its standard streams (or the first few descriptors).
+PROTOCOL_FD_MIN = 200
+
+
+def set_inheritable(fd):
+    """Let ``fd`` survive exec (Python 3 opens descriptors close-on-exec)."""
+    import fcntl
+
+    fcntl.fcntl(fd, fcntl.F_SETFD, fcntl.fcntl(fd, fcntl.F_GETFD) & ~fcntl.FD_CLOEXEC)
+
+
+def private_copy(fd):
+    """A close-on-exec duplicate of ``fd`` numbered PROTOCOL_FD_MIN or above."""
+    import fcntl
+
+    copy = fcntl.fcntl(fd, fcntl.F_DUPFD, PROTOCOL_FD_MIN)
+    fcntl.fcntl(copy, fcntl.F_SETFD, fcntl.fcntl(copy, fcntl.F_GETFD) | fcntl.FD_CLOEXEC)
+    return copy
+
+
+def take_protocol_streams():
+    """Move the protocol off stdin and stdout before any candidate code runs: stdin then reads
+    /dev/null and stdout writes where stderr does, so a candidate that prints, reads or closes
+    its standard streams cannot corrupt or cut the protocol."""
+    channel = Channel(private_copy(0), private_copy(1))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    return channel
+
+
 class Channel(object):
     """Line-oriented JSON over raw file descriptors (no buffering to confuse a fork)."""
 
@@ -952,28 +1032,34 @@ def serve(worker, channel):
             if pid != 0:
                 channel.pending = b""  # anything already read belongs to the child now
             if pid == 0:
-                worker.kept, worker.sleepers = [], []
-                channel.send({"id": rid, "ok": {"pid": os.getpid()}})
-                os._exit(serve(worker, channel))
+                code = 70
+                try:  # the child never returns into its parent's loop, whatever happens
+                    worker.kept, worker.sleepers = [], []
+                    channel.send({"id": rid, "ok": {"pid": os.getpid()}})
+                    code = serve(worker, channel)
+                finally:
+                    finish(code)
             _, status = os.waitpid(pid, 0)
             channel.send({"id": None, "ended": dict(wait_status(status), pid=pid)})
             continue
         try:
-            channel.send({"id": rid, "ok": worker.handle(request)})
-        except Exception as exc:
-            channel.send({"id": rid, "error": {"kind": "agent", "type": type(exc).__name__, "message": safe_str(exc), "traceback": traceback.format_exc()[-3000:]}})
+            result = worker.handle(request)
+        except BaseException as exc:  # whatever candidate code raised, the agent answers
+            channel.send({"id": rid, "error": {"kind": "agent", "type": type(exc).__name__, "message": safe_str(exc)[:2000], "traceback": traceback.format_exc()[-3000:]}})
+        else:
+            channel.send({"id": rid, "ok": result})
 
 
-def report_limits(worker, resources, reply_id):
+def report_limits(worker, resources, reply_id, reply_fd):
     """--report-limits: answer one pending request with the limits this fresh process sees."""
     result = {}
     for resource in resources:
         result[str(resource)] = list(worker.module.getrlimit(resource))
-    Channel().send({"id": reply_id, "ok": {"limits": result}})
+    Channel(write_fd=reply_fd).send({"id": reply_id, "ok": {"limits": result}})
 
 
 def main(argv):
-    module_name, paths, limits, reply_id = "resource", [], None, None
+    module_name, paths, limits, reply_id, reply_fd = "resource", [], None, None, 1
     args = list(argv)
     while args:
         flag = args.pop(0)
@@ -985,16 +1071,38 @@ def main(argv):
             limits = [int(r) for r in args.pop(0).split(",")]
         elif flag == "--reply-id":
             reply_id = int(args.pop(0))
+        elif flag == "--reply-fd":
+            reply_fd = int(args.pop(0))
         else:
             sys.stderr.write("agent: unknown argument %s\n" % flag)
             return 2
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    worker = Worker(module_name, paths)
     if limits is not None:
-        report_limits(worker, limits, reply_id)
+        report_limits(Worker(module_name, paths), limits, reply_id, reply_fd)
         return 0
-    return serve(worker, Channel())
+    channel = take_protocol_streams()
+    # Said before the candidate is imported: the harness can tell an interpreter that does not
+    # start from a module whose import does not end.
+    channel.send({"id": None, "hello": {"protocol": PROTOCOL_VERSION, "pid": os.getpid()}})
+    worker = Worker(module_name, paths)
+    worker.channel = channel
+    return serve(worker, channel)
+
+
+def finish(code):
+    """Exit now: flush what was printed, and do not wait for threads a candidate left running."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        exit_code = main(sys.argv[1:])
+    except BaseException:
+        traceback.print_exc()
+        exit_code = 70
+    finish(exit_code)

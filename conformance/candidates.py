@@ -1,30 +1,28 @@
 """Candidates: a ``resource`` implementation (a module name) inside an interpreter.
 
-* :class:`InProcessCandidate` imports the module into the harness's own interpreter. Read-only
-  calls run right here; anything that changes limits runs in a child forked from a light agent
-  started with the same interpreter.
-* :class:`AgentCandidate` drives ``agent.py`` running under another interpreter (any CPython from
-  2.7, PyPy, a python3 inside ``chroot DIR``), over the JSON-lines protocol of docs/protocol.md.
+* :class:`AgentCandidate` (the default, also for the harness's own interpreter) drives
+  ``agent.py`` in its own process: any CPython from 2.7, PyPy, a python inside ``chroot DIR``.
+  Candidate code never runs in the harness's process; rckit.conformance.agent_process guards
+  every request (time limits, a hang budget, reply size, output) and the warden of
+  rckit.conformance.containment ends whatever the candidate leaves behind.
+* :class:`InProcessCandidate`, only when asked for (``--in-process``), imports the module into the
+  harness's interpreter. Read-only calls run right here, unguarded; anything that changes limits
+  still runs in a child forked from an agent.
 
 Both answer the same methods, so every conformance test runs unchanged against either. Nothing a
-candidate does can change the harness's limits: :meth:`Candidate.call` refuses setrlimit and
-prlimit-with-limits, which are only available on an isolated :class:`Session` (a forked child).
+candidate does through the suite can change the harness's limits: :meth:`Candidate.call` refuses
+setrlimit and prlimit-with-limits, which are only available on an isolated :class:`Session`.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
-import select
 import shlex
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,30 +30,22 @@ from pathlib import Path
 from typing import Any
 
 from rckit.conformance import agent as agent_module
+from rckit.conformance.agent_process import AgentError, AgentProcess, HangBudget, Session
+from rckit.conformance.containment import contained_argv
 from rckit.conformance.values import Outcome, encode, outcome_from_reply
 from rckit.platforms import Identity, PlatformError, Target, os_family
 from rckit.platforms import select as select_target
 
 __all__ = [
     "AgentCandidate",
-    "AgentError",
     "Candidate",
     "CandidateSpec",
-    "EndStatus",
     "InProcessCandidate",
     "Info",
     "IsolationError",
-    "Session",
-    "SessionEnded",
+    "Registry",
     "make_candidate",
 ]
-
-DEFAULT_TIMEOUT = 60.0
-PROTOCOL_LOG_ENV = "RCKIT_PROTOCOL_LOG"
-
-
-class AgentError(RuntimeError):
-    """The agent misbehaved: it died, timed out, or answered outside the protocol."""
 
 
 class IsolationError(RuntimeError):
@@ -63,46 +53,26 @@ class IsolationError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class EndStatus:
-    """How a forked child session ended."""
-
-    exit_code: int | None
-    signal: int | None
-    core_dumped: bool
-
-    def describe(self) -> str:
-        """Human words for assertion messages."""
-        if self.signal is not None:
-            name = signal.Signals(self.signal).name if self.signal in signal.Signals._value2member_map_ else str(self.signal)
-            return f"killed by {name}" + (" (core dumped)" if self.core_dumped else "")
-        return f"exited with code {self.exit_code}"
-
-
-class SessionEnded(Exception):
-    """The child session ended while a request was in flight (a signal killed it, say)."""
-
-    def __init__(self, status: EndStatus) -> None:
-        super().__init__(status.describe())
-        self.status = status
-
-
-@dataclass(frozen=True)
 class CandidateSpec:
-    """What to judge: ``module`` in the interpreter ``python`` (None: the harness's own)."""
+    """What to judge: ``module`` in the interpreter ``python`` (None: the harness's own), found
+    on the import ``paths`` given (staged into a chroot), in an agent unless ``in_process``."""
 
     module: str
     python: tuple[str, ...] | None = None
     env: tuple[tuple[str, str], ...] = ()
+    paths: tuple[str, ...] = ()
+    in_process: bool = False
 
     @property
     def id(self) -> str:
         """A stable id made from the spec alone (it names test parameters and report columns)."""
-        return f"{interpreter_label(self.python)}:{self.module}"
+        label = "in-process" if self.in_process else interpreter_label(self.python)
+        return f"{label}:{self.module}"
 
     @classmethod
-    def parse(cls, module: str, python: str | None) -> CandidateSpec:
+    def parse(cls, module: str, python: str | None, paths: Sequence[str] = (), in_process: bool = False) -> CandidateSpec:
         """From command-line strings; ``python`` may carry a prefix such as ``chroot DIR``."""
-        return cls(module, tuple(shlex.split(python)) if python else None)
+        return cls(module, tuple(shlex.split(python)) if python else None, (), tuple(paths), in_process)
 
 
 def interpreter_label(argv: Sequence[str] | None) -> str:
@@ -236,190 +206,17 @@ def stage(root: str | None) -> tuple[str, str]:
     return _stages[key]
 
 
-# --- the agent process ---------------------------------------------------------------------
-
-
-class AgentProcess:
-    """One running agent: requests go to its stdin, replies come from its stdout."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], label: str) -> None:
-        self.label = label
-        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the agent's stderr, read on failure
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, env=env, start_new_session=True
-        )
-        self.pending = b""
-        self.next_id = 1
-        self.sessions: dict[int, Session] = {}
-        log = os.environ.get(PROTOCOL_LOG_ENV)
-        # The log lives as long as the agent; close() closes it.
-        self.log = open(log, "a") if log else None  # noqa: SIM115
-
-    def _stderr_tail(self) -> str:
-        self.stderr.seek(0)
-        return self.stderr.read().decode("utf-8", "replace")[-2000:]
-
-    def _readline(self, deadline: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self.kill()
-                raise AgentError(f"{self.label}: no reply within the time limit; agent killed")
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if ready:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    raise AgentError(f"{self.label}: the agent exited. Its stderr:\n{self._stderr_tail()}")
-                self.pending += chunk
-        line, _, self.pending = self.pending.partition(b"\n")
-        reply: dict[str, Any] = json.loads(line)
-        if self.log:
-            self.log.write(json.dumps({"direction": "reply", "message": reply}) + "\n")
-        return reply
-
-    def request(self, op: str, to: int | None = None, timeout: float = DEFAULT_TIMEOUT, **fields: Any) -> dict[str, Any]:
-        """Send one request and return its reply (``ok``, ``error`` or ``ended``)."""
-        if to is None and self.sessions and not (op == "exit" and not fields):
-            raise AgentError(f"{self.label}: a child session is open; the root agent answers only after it ends")
-        message = {"id": self.next_id, "op": op, **fields}
-        if to is not None:
-            message["to"] = to
-        self.next_id += 1
-        if self.log:
-            self.log.write(json.dumps({"direction": "request", "message": message}) + "\n")
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
-            self.proc.stdin.flush()
-        except BrokenPipeError:
-            raise AgentError(f"{self.label}: the agent is gone. Its stderr:\n{self._stderr_tail()}") from None
-        if op == "exit" and to is None:
-            return {}
-        reply = self._readline(time.monotonic() + timeout)
-        if "ended" not in reply and reply.get("id") != message["id"]:
-            raise AgentError(f"{self.label}: reply {reply} does not answer request {message['id']}")
-        return self._note_end(reply)
-
-    def read_unsolicited(self, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-        """Read a message no request asked for (the end of a session that exited by itself)."""
-        return self._note_end(self._readline(time.monotonic() + timeout))
-
-    def _note_end(self, reply: dict[str, Any]) -> dict[str, Any]:
-        if "ended" in reply:
-            ended = reply["ended"]
-            session = self.sessions.pop(ended["pid"], None)
-            if session is not None:
-                session.status = EndStatus(ended["exit_code"], ended["signal"], ended["core_dumped"])
-        return reply
-
-    def ok(self, op: str, to: int | None = None, timeout: float = DEFAULT_TIMEOUT, **fields: Any) -> Any:
-        """Send a request and return its result; AgentError for an error reply."""
-        reply = self.request(op, to, timeout, **fields)
-        if "error" in reply:
-            error = reply["error"]
-            raise AgentError(
-                f"{self.label}: {error.get('type', error.get('kind'))}: {error.get('message')}\n{error.get('traceback', '')}"
-            )
-        if "ended" in reply:
-            raise SessionEnded(EndStatus(reply["ended"]["exit_code"], reply["ended"]["signal"], reply["ended"]["core_dumped"]))
-        return reply["ok"]
-
-    def kill(self) -> None:
-        """Kill the agent and every process it started."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def close(self) -> None:
-        """Ask the agent to exit, then make sure its whole process group is gone."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(AgentError, OSError):
-                self.request("exit")
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=5)
-        self.kill()
-        if self.log:
-            self.log.close()
-
-
-class Session:
-    """A forked child of an agent: a disposable process in which limits may be changed."""
-
-    def __init__(self, agent: AgentProcess, pid: int) -> None:
-        self.agent = agent
-        self.pid = pid
-        self.status: EndStatus | None = None
-        agent.sessions[pid] = self
-
-    @property
-    def ended(self) -> bool:
-        """The child process is gone."""
-        return self.status is not None
-
-    def _ok(self, op: str, timeout: float = DEFAULT_TIMEOUT, **fields: Any) -> Any:
-        if self.status is not None:
-            raise SessionEnded(self.status)
-        return self.agent.ok(op, to=self.pid, timeout=timeout, **fields)
-
-    def call(self, fn: str, *args: Any, **kwargs: Any) -> Outcome:
-        """Call ``module.fn(*args, **kwargs)`` in the child."""
-        raw = self._ok("call", fn=fn, args=[encode(a) for a in args], kwargs={k: encode(v) for k, v in kwargs.items()})
-        return outcome_from_reply(raw)
-
-    def getrlimit(self, resource: int) -> tuple[int, int]:
-        """The child's limits for ``resource``; AssertionError if the candidate cannot say."""
-        outcome = self.call("getrlimit", resource)
-        assert outcome.returned and isinstance(outcome.value, tuple), f"getrlimit({resource}) {outcome}"
-        return outcome.value
-
-    def act(self, action: str, timeout: float = DEFAULT_TIMEOUT, **params: Any) -> dict[str, Any]:
-        """Run an agent action (see agent.py act_*) in the child and return its result."""
-        result: dict[str, Any] = self._ok("act", timeout=timeout, action=action, params=params)
-        return result
-
-    def act_then_end(self, action: str, timeout: float = DEFAULT_TIMEOUT, **params: Any) -> tuple[dict[str, Any], EndStatus]:
-        """Run an action after which the child exits by itself (exec_report): its result, then
-        how the child ended."""
-        result = self.act(action, timeout=timeout, **params)
-        reply = self.agent.read_unsolicited(timeout)
-        if "ended" not in reply or self.status is None:
-            raise AgentError(f"{self.agent.label}: expected the end of session {self.pid}, got {reply}")
-        return result, self.status
-
-    def act_until_end(self, action: str, timeout: float = DEFAULT_TIMEOUT, **params: Any) -> EndStatus | dict[str, Any]:
-        """Run an action that may kill the child: its EndStatus if it died, else its result."""
-        try:
-            return self.act(action, timeout=timeout, **params)
-        except SessionEnded as ended:
-            return ended.status
-
-    def attr(self, name: str) -> tuple[bool, Any]:
-        """(present, value) of a module attribute in the child."""
-        from rckit.conformance.values import decode
-
-        raw = self._ok("attr", name=name)
-        return raw["present"], decode(raw["value"]) if raw["present"] else None
-
-    def fork(self) -> Session:
-        """A grandchild session (this child waits until it ends)."""
-        return Session(self.agent, self._ok("fork")["pid"])
-
-    def close(self) -> EndStatus:
-        """End the child (if it is still alive) and return how it ended."""
-        if self.status is None:
-            reply = self.agent.request("exit", to=self.pid)
-            if "ended" not in reply:
-                raise AgentError(f"{self.agent.label}: exit of session {self.pid} answered {reply}")
-        assert self.status is not None
-        return self.status
-
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+def stage_paths(paths: Sequence[str], root: str | None) -> list[str]:
+    """The user's import folders as the candidate sees them: as given, or copied into a chroot."""
+    if root is None:
+        return [str(Path(p).resolve()) for p in paths]
+    seen = []
+    for path in paths:
+        inside = Path(tempfile.mkdtemp(prefix="rckit-path-", dir=Path(root) / "tmp"))
+        atexit.register(shutil.rmtree, inside, True)
+        shutil.copytree(path, inside, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        seen.append("/" + str(inside.relative_to(root)))
+    return seen
 
 
 MUTATING = "setrlimit"
@@ -451,6 +248,8 @@ class Candidate:
         self.spec = spec
         self._agent: AgentProcess | None = None
         self._description: dict[str, Any] = {}
+        #: Time limits this candidate may still run into in this process (see agent_process).
+        self.budget = HangBudget()
 
     @property
     def id(self) -> str:
@@ -458,16 +257,32 @@ class Candidate:
         return self.spec.id
 
     def _agent_argv(self) -> tuple[list[str], str | None]:
-        raise NotImplementedError
+        """The agent's command line (under its warden) and the PYTHONPATH it needs, if any."""
+        python = self.spec.python or (sys.executable,)
+        root, command = split_chroot(python)
+        agent_path, import_path = stage(root)
+        paths = [import_path, *stage_paths(self.spec.paths, root)]
+        # The harness's own interpreter also sees the harness's import path (a user's module).
+        same = python == (sys.executable,)
+        pythonpath = os.pathsep.join(p for p in sys.path if p) if same else None
+        argv = [*command, agent_path, "--module", self.spec.module, *(arg for path in paths for arg in ("--path", path))]
+        return contained_argv(argv, root), pythonpath
 
     @property
     def agent(self) -> AgentProcess:
-        """The root agent that isolated sessions are forked from (started on first use)."""
+        """The root agent that isolated sessions are forked from (started on first use, and
+        again after it died; CannotJudge if it cannot start or its module does not import)."""
         if self._agent is None or self._agent.proc.poll() is not None:
+            if self._agent is not None:
+                self._agent.close()
+            self._agent = None
+            if self.budget.exhausted:
+                raise AgentError(f"{self.id}: {self.budget.refusal()}")
             argv, pythonpath = self._agent_argv()
-            self._agent = AgentProcess(argv, _agent_env(self.spec.env, pythonpath), self.id)
+            agent = AgentProcess(argv, _agent_env(self.spec.env, pythonpath), self.id, self.budget)
             # Ask now: while a child session is open the root agent cannot answer.
-            self._description = self._agent.ok("describe")
+            self._description = agent.start()
+            self._agent = agent
         return self._agent
 
     @cached_property
@@ -546,10 +361,10 @@ class Candidate:
         return "/" + str((inside / path.name).relative_to(root))
 
     def variant(self, env: dict[str, str]) -> Candidate:
-        """The same candidate started with extra environment (LD_PRELOAD for fault injection)."""
-        python = self.spec.python or (sys.executable,)  # an environment needs a process of its own
-        spec = CandidateSpec(self.spec.module, python, tuple(sorted({**dict(self.spec.env), **env}.items())))
-        return AgentCandidate(spec)
+        """The same candidate started with extra environment (LD_PRELOAD for fault injection),
+        always in an agent (an environment needs a process of its own)."""
+        env_items = tuple(sorted({**dict(self.spec.env), **env}.items()))
+        return AgentCandidate(CandidateSpec(self.spec.module, self.spec.python, env_items, self.spec.paths))
 
     def close(self) -> None:
         """Stop the agent, if one was started."""
@@ -559,15 +374,13 @@ class Candidate:
 
 
 class InProcessCandidate(Candidate):
-    """The module imported into the harness's interpreter; isolation via a same-interpreter agent."""
+    """The module imported into the harness's interpreter (only when asked: ``--in-process``);
+    read-only calls run here without the agent's guards, isolation via a same-interpreter agent."""
 
     @cached_property
     def worker(self) -> agent_module.Worker:
         """The agent's request handler, run in this process."""
-        return agent_module.Worker(self.spec.module)
-
-    def _agent_argv(self) -> tuple[list[str], str | None]:
-        return [sys.executable, agent_module.__file__, "--module", self.spec.module], os.pathsep.join(p for p in sys.path if p)
+        return agent_module.Worker(self.spec.module, stage_paths(self.spec.paths, None))
 
     def _describe(self) -> dict[str, Any]:
         result: dict[str, Any] = self.worker.handle({"op": "describe"})
@@ -585,25 +398,13 @@ class InProcessCandidate(Candidate):
 
 
 class AgentCandidate(Candidate):
-    """The module in another interpreter, driven over the agent protocol."""
-
-    def _agent_argv(self) -> tuple[list[str], str | None]:
-        assert self.spec.python is not None
-        agent_path, import_path = stage(chroot_root(self.spec.python))
-        # The harness's own interpreter also sees the harness's import path (a user's module).
-        same = self.spec.python == (sys.executable,)
-        pythonpath = os.pathsep.join(p for p in sys.path if p) if same else None
-        root, command = split_chroot(self.spec.python)
-        if root is not None:  # enter with a private /proc (see rckit.conformance.chroots)
-            from rckit.conformance.chroots import enter_argv
-
-            command = enter_argv(root, command)
-        return [*command, agent_path, "--module", self.spec.module, "--path", import_path], pythonpath
+    """The module in its own agent process (in the harness's interpreter when ``python`` is None),
+    driven over the agent protocol."""
 
 
 def make_candidate(spec: CandidateSpec) -> Candidate:
-    """The right kind of candidate for a spec."""
-    return InProcessCandidate(spec) if spec.python is None else AgentCandidate(spec)
+    """The right kind of candidate for a spec: an agent unless in-process was asked for."""
+    return InProcessCandidate(spec) if spec.in_process else AgentCandidate(spec)
 
 
 @dataclass

@@ -12,7 +12,7 @@ Two kinds, both cached under ``$RCKIT_CHROOT_CACHE`` (default /var/cache/rckit/c
     python -m rckit.conformance.chroots build sid arm64    # once; reused while cached (--ci: CI's)
     python -m rckit.conformance.chroots list
     python -m rckit.conformance.chroots interpreters sid   # the --python commands inside
-    python -m rckit.conformance.chroots enter DIR -- python3 ...   (used by the harness)
+    python -m rckit.conformance.chroots enter DIR -- python3 ...   (as the harness starts agents)
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rckit.conformance.containment import contained_argv
 from rckit.platforms import DebianRelease, Target, debian_releases, targets
 
 __all__ = [
@@ -174,34 +175,10 @@ def _build_release(wanted: DebianRelease, partial: Path) -> dict[str, object]:
 
 
 def enter_argv(root: str, command: Sequence[str]) -> list[str]:
-    """The command line that runs ``command`` inside ``root`` with a private /proc mounted.
-
-    It uses a private mount namespace (util-linux ``unshare``) so the /proc mount disappears with
-    the process; without ``unshare`` or root it falls back to a plain chroot (no /proc)."""
-    if os.geteuid() == 0 and shutil.which("unshare"):
-        return [
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            sys.executable,
-            "-m",
-            "rckit.conformance.chroots",
-            "enter",
-            root,
-            "--",
-            *command,
-        ]
-    return ["chroot", root, *command]
-
-
-def _enter(root: str, command: list[str]) -> None:
-    proc = Path(root) / "proc"
-    if proc.is_dir() and not (proc / "self").exists():
-        subprocess.run(["mount", "-t", "proc", "proc", str(proc)], check=False)
-    os.chroot(root)
-    os.chdir("/")
-    os.execvp(command[0], command)
+    """The command line that runs ``command`` inside ``root``, under a warden: in PID and mount
+    namespaces of its own with a /proc of its own where the machine allows (root and util-linux
+    ``unshare``), else a plain chroot (see rckit.conformance.containment)."""
+    return contained_argv(command, root)
 
 
 def _probe(arch: str) -> int:
@@ -236,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("list", help="show which chroots are built")
     found = sub.add_parser("interpreters", help="print the --python command of every interpreter in a built chroot")
     found.add_argument("name")
-    enter = sub.add_parser("enter", help="run a command inside a chroot with a private /proc")
+    enter = sub.add_parser("enter", help="run a command inside a chroot under a warden (own PID namespace and /proc)")
     enter.add_argument("root")
     enter.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -260,7 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(interpreters(args.name)))
     else:
         command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
-        _enter(args.root, command)
+        argv = enter_argv(args.root, command)
+        os.execvp(argv[0], argv)
     return 0
 
 

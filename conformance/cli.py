@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,7 +43,19 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="COMMAND",
-        help="interpreter to judge the modules in (repeatable; default: this one, in-process)",
+        help="interpreter to judge the modules in (repeatable; default: this one, in an agent process)",
+    )
+    parser.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder to import the --impl modules from (repeatable; copied into a chroot)",
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="import the modules into this very process (fast, unguarded: a hang or crash stops the run)",
     )
     parser.add_argument(
         "--all-interpreters",
@@ -95,6 +108,9 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         result += ["-n", args.workers]
     if args.strict:
         result.append("--rckit-strict")
+    result += [f"--path={path}" for path in args.path]
+    if args.in_process:
+        result.append("--in-process")
     impls = args.impl or ["resource", REFERENCE]
     if args.all_interpreters or args.chroot:
         found, notes = discover(tuple(args.chroot), all_built=args.all_interpreters)
@@ -115,9 +131,15 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     return result + list(args.pytest_extra)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the suite; the process exit status of pytest."""
+    """Run the suite; the process exit status of pytest. SIGTERM (a CI time limit) stops it as
+    Ctrl-C does: pytest ends its workers, whose candidates' agents end with them."""
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     return int(pytest.main(pytest_args(args)))
 
 

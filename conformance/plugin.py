@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rckit.conformance.agent_process import AgentError, CannotJudge
 from rckit.conformance.applicability import NA_PREFIX
-from rckit.conformance.candidates import AgentError, CandidateSpec, make_candidate
+from rckit.conformance.candidates import CandidateSpec, make_candidate
 from rckit.conformance.isolation import LimitsSnapshot
 from rckit.conformance.report import TestResult, build, terminal_lines, write
 from rckit.spec import load
@@ -53,6 +54,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="interpreter command to judge the --impl modules in, e.g. 'pypy3' or 'chroot DIR python3' (repeatable)",
     )
     group.addoption(
+        "--path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        dest="rckit_paths",
+        help="a folder to import the candidate modules from (repeatable; copied into a chroot)",
+    )
+    group.addoption(
+        "--in-process",
+        action="store_true",
+        dest="rckit_in_process",
+        help="import the modules into the harness's own process (unguarded: a hang or crash there stops the run)",
+    )
+    group.addoption(
         "--rckit-profile",
         default="default",
         choices=("quick", "default", "thorough"),
@@ -63,16 +78,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def candidate_specs(config: pytest.Config) -> list[CandidateSpec]:
-    """The candidates of this run, from --candidate, or --impl x --python, or the defaults."""
+    """The candidates of this run, from --candidate, or --impl x --python, or the defaults; each
+    with the --path folders, in its own agent unless --in-process (for the harness's interpreter)."""
+    paths = config.getoption("rckit_paths")
+    in_process = config.getoption("rckit_in_process")
     specs = []
     for text in config.getoption("--candidate"):
         module, _, python = text.partition("=")
-        specs.append(CandidateSpec.parse(module, python or None))
+        specs.append(CandidateSpec.parse(module, python or None, paths, in_process and not python))
     impls = config.getoption("--impl") or ([] if specs else list(DEFAULT_IMPLS))
     pythons = config.getoption("--python") or ([] if specs else [None])
     if config.getoption("--impl") and not config.getoption("--python"):
         pythons = [None]
-    specs += [CandidateSpec.parse(module, python) for python in pythons for module in impls]
+    specs += [CandidateSpec.parse(module, python, paths, in_process and python is None) for python in pythons for module in impls]
     return list(dict.fromkeys(specs))
 
 
@@ -85,17 +103,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def unusable(specs: list[CandidateSpec]) -> list[str]:
-    """Why each candidate that cannot be judged cannot be: its interpreter does not start or its
-    module does not import (one line each)."""
+    """Why each candidate that cannot be judged cannot be, one line each: its interpreter does
+    not start the agent, its module does not finish importing or dies doing it, or raises."""
     problems = []
     for spec in specs:
         candidate = make_candidate(spec)
         try:
             error = candidate.info.import_error
             if error is not None:
-                problems.append(f"{spec.id}: the module does not import ({error['type']}: {error['message']})")
+                problems.append(f"{spec.id}: the module does not import ({error['type']}: {error['message'][:200]})")
+        except CannotJudge as exc:
+            problems.append(f"{spec.id}: {exc}")
         except (AgentError, OSError) as exc:
-            problems.append(f"{spec.id}: its interpreter does not run ({str(exc).splitlines()[0]})")
+            problems.append(f"{spec.id}: its interpreter does not run ({str(exc).splitlines()[0][:300]})")
         finally:
             candidate.close()
     return problems

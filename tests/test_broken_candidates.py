@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -13,20 +12,18 @@ from tests.conftest import run_suite
 CANDIDATES = Path(__file__).resolve().parent / "candidates"
 
 
-def judge(tmp_path: Path, module: str, tests: str) -> tuple[int, dict[str, str], str]:
-    """Run the suite on ``module`` (selected tests, quick profile); exit code, rule -> status."""
-    env_path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(CANDIDATES), env_path) if p)
-    try:
-        done = run_suite(
-            "--impl", module, "--profile", "quick", "--report", str(tmp_path), "-n", "0", "--", "-k", tests, cwd=tmp_path
-        )
-    finally:
-        os.environ["PYTHONPATH"] = env_path
+def judge(tmp_path: Path, module: str, tests: str, *extra: str) -> tuple[int, dict[str, str], str]:
+    """Run the suite on ``module`` from tests/candidates (selected tests, quick profile); exit
+    code, rule -> status."""
+    done = run_suite(
+        "--impl", module, "--path", str(CANDIDATES), "--profile", "quick", "--report", str(tmp_path), "-n", "0", *extra,
+        "--", "-k", tests, cwd=tmp_path,
+    )  # fmt: skip
     report = (
         json.loads((tmp_path / "conformance.json").read_text()) if (tmp_path / "conformance.json").exists() else {"matrix": {}}
     )
-    cells = {rule: cells[f"host:{module}"]["status"] for rule, cells in report["matrix"].items() if f"host:{module}" in cells}
+    column = f"{'in-process' if '--in-process' in extra else 'host'}:{module}"
+    cells = {rule: cells[column]["status"] for rule, cells in report["matrix"].items() if column in cells}
     return done.returncode, cells, done.stdout + done.stderr
 
 
@@ -47,7 +44,9 @@ def test_broken_candidate_fails_its_rule(tmp_path: Path, module: str, tests: str
     assert "pass" in cells.values(), "the other selected rules should still pass"
 
 
-def test_a_candidate_that_changes_the_harness_limits_fails_the_run(tmp_path: Path) -> None:
-    code, _, output = judge(tmp_path, "meddler", "get_pair or soft_le_hard")
-    assert code != 0, output[-3000:]
-    assert "changed the harness" in output, output[-3000:]
+def test_a_candidate_that_changes_the_harness_limits_in_process_is_named(tmp_path: Path) -> None:
+    """Imported into the harness (only on request), the meddler lowers the harness's own limits:
+    the test it did it in fails naming it, and the run fails."""
+    code, _, output = judge(tmp_path, "meddler", "get_pair or soft_le_hard", "--in-process")
+    assert code == 1, output[-3000:]
+    assert "in-process:meddler changed the limits of the harness or its parent" in output, output[-3000:]

@@ -81,6 +81,20 @@ def _harness_limits_unchanged() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _harness_left_alone(candidate: Candidate) -> Iterator[None]:
+    """Fails the test, naming the candidate, if the harness's limits or its parent's changed while
+    it ran (what a PID namespace does not prevent, this detects); restores what can be."""
+    mine, parent = LimitsSnapshot.take(), LimitsSnapshot.of_parent()
+    yield
+    changes = mine.changes() + (parent.changes() if parent else [])
+    if changes:
+        mine.restore()
+        if parent:
+            parent.restore()
+        pytest.fail(f"{candidate.id} changed the limits of the harness or its parent: " + "; ".join(changes))
+
+
+@pytest.fixture(autouse=True)
 def _rules_apply(request: pytest.FixtureRequest, candidate: Candidate) -> None:
     """n/a when the test's rules do not apply; attach known deviations; label the result."""
     node = request.node

@@ -9,8 +9,9 @@ import signal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rckit.conformance.agent_process import EndStatus, Session
 from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Candidate, EndStatus, Session
+from rckit.conformance.candidates import Candidate
 
 rule = pytest.mark.rule
 

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from rckit.conformance import strategies as S
+from rckit.conformance.agent_process import Session
 from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Candidate, Session
+from rckit.conformance.candidates import Candidate
 from rckit.conformance.limit_range import limit_range
 from rckit.conformance.values import IndexOnly, IntOnly, Iter, Opaque, Outcome
 

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 from rckit.conformance import strategies as S
-from rckit.conformance.candidates import Candidate, Session
+from rckit.conformance.agent_process import Session
+from rckit.conformance.candidates import Candidate
 from rckit.conformance.limit_range import limit_range
 
 MODELLED = ("RLIMIT_CORE", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE")

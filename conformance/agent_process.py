@@ -1,0 +1,405 @@
+"""The harness's side of the agent protocol: one running agent, its child sessions, and every
+guard on the way of a request.
+
+The route of one request, and what guards it:
+
+1. :meth:`AgentProcess.request` refuses at once if the candidate has used up its
+   :class:`HangBudget` (it hung before; a hung candidate costs at most ``HANG_BUDGET`` seconds of
+   waiting per harness process, not a time limit per test).
+2. The request goes to the agent's stdin as one JSON line. The agent reads it on a private copy of
+   the descriptor (candidate code sees /dev/null as stdin and stderr as stdout, see agent.py).
+3. The reply is read with a deadline (``CALL_TIMEOUT`` unless the caller gives one) and a size
+   limit (``MAX_REPLY``): no reply in time spends the budget and kills the agent; an over-long
+   reply kills it too. Both raise :class:`AgentError`; the test fails, the run goes on.
+4. A forked child session that ends while a request is in flight (a signal, ``os._exit``) comes
+   back as ``ended`` and raises :class:`SessionEnded` with its :class:`EndStatus`.
+
+Whatever the candidate writes to stdout or stderr is drained by a thread into a bounded tail
+(:class:`OutputTail`), so output at any volume costs neither memory nor a blocked agent. The agent
+runs under a warden (rckit.conformance.containment), which ends every process it leaves behind.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import select
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from typing import IO, Any
+
+from rckit.conformance import containment
+from rckit.conformance.values import Outcome, decode, encode, outcome_from_reply
+
+__all__ = [
+    "CALL_TIMEOUT",
+    "HANG_BUDGET",
+    "IMPORT_TIMEOUT",
+    "MAX_REPLY",
+    "START_TIMEOUT",
+    "AgentError",
+    "AgentProcess",
+    "CannotJudge",
+    "EndStatus",
+    "HangBudget",
+    "OutputTail",
+    "Session",
+    "SessionEnded",
+]
+
+#: Seconds to wait for one reply unless the request says otherwise (a read-only call, a fork).
+CALL_TIMEOUT = 15.0
+#: Seconds for the interpreter to start the agent (it says hello before importing the candidate).
+START_TIMEOUT = 60.0
+#: Seconds for the candidate module to import.
+IMPORT_TIMEOUT = 30.0
+#: Seconds of time limits a candidate may run into, per harness process, before the rest of its
+#: requests are refused at once.
+HANG_BUDGET = 45.0
+#: The longest reply line accepted (bytes).
+MAX_REPLY = 8 << 20
+#: How much of the agent's output (stdout and stderr of the candidate) is kept for messages.
+OUTPUT_TAIL = 16 << 10
+PROTOCOL_LOG_ENV = "RCKIT_PROTOCOL_LOG"
+
+
+class AgentError(RuntimeError):
+    """The agent misbehaved: it died, timed out, or answered outside the protocol."""
+
+
+class CannotJudge(AgentError):
+    """The candidate cannot be judged at all: its interpreter does not start the agent, or its
+    module does not finish importing. ``str()`` is one line saying which."""
+
+
+@dataclass(frozen=True)
+class EndStatus:
+    """How a forked child session ended."""
+
+    exit_code: int | None
+    signal: int | None
+    core_dumped: bool
+
+    def describe(self) -> str:
+        """Human words for assertion messages."""
+        import signal
+
+        if self.signal is not None:
+            known = self.signal in signal.Signals._value2member_map_
+            name = signal.Signals(self.signal).name if known else str(self.signal)
+            return f"killed by {name}" + (" (core dumped)" if self.core_dumped else "")
+        return f"exited with code {self.exit_code}"
+
+
+class SessionEnded(Exception):
+    """The child session ended while a request was in flight (a signal killed it, say)."""
+
+    def __init__(self, status: EndStatus) -> None:
+        super().__init__(status.describe())
+        self.status = status
+
+
+class HangBudget:
+    """Seconds of time limits a candidate may still run into; shared by its agents in one process."""
+
+    def __init__(self, seconds: float = HANG_BUDGET) -> None:
+        self.left = seconds
+        self.hangs: list[str] = []
+
+    @property
+    def exhausted(self) -> bool:
+        """No time is left: requests are refused without waiting."""
+        return self.left <= 0
+
+    def spend(self, seconds: float, what: str) -> None:
+        """Record a hang of ``seconds`` while doing ``what``."""
+        self.left -= seconds
+        self.hangs.append(what)
+
+    def refusal(self) -> str:
+        """Why requests are refused now."""
+        return f"not judged: the candidate hung {len(self.hangs)} time(s) already ({'; '.join(self.hangs[:3])})"
+
+
+class OutputTail:
+    """Drains a pipe in a thread, keeping only the last ``size`` bytes and counting the rest."""
+
+    def __init__(self, pipe: IO[bytes], size: int = OUTPUT_TAIL) -> None:
+        self.size, self.total = size, 0
+        self.chunks: collections.deque[bytes] = collections.deque()
+        self.kept = 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._drain, args=(pipe,), daemon=True, name="rckit-agent-output")
+        self.thread.start()
+
+    def _drain(self, pipe: IO[bytes]) -> None:
+        fd = pipe.fileno()
+        with contextlib.suppress(OSError, ValueError):
+            while chunk := os.read(fd, 65536):
+                with self.lock:
+                    self.total += len(chunk)
+                    self.chunks.append(chunk)
+                    self.kept += len(chunk)
+                    while self.kept - len(self.chunks[0]) >= self.size:
+                        self.kept -= len(self.chunks.popleft())
+        with contextlib.suppress(OSError):
+            pipe.close()
+
+    def text(self) -> str:
+        """The last bytes of output, decoded; a note first if more was written."""
+        with self.lock:
+            data = b"".join(self.chunks)[-self.size :]
+            total = self.total
+        dropped = f"[{total - len(data)} earlier bytes not kept]\n" if total > len(data) else ""
+        return dropped + data.decode("utf-8", "replace")
+
+    def last_line(self) -> str:
+        """The last non-empty line of output (for one-line messages)."""
+        lines = [line for line in self.text().splitlines() if line.strip()]
+        return lines[-1][:300] if lines else "no output"
+
+
+class AgentProcess:
+    """One running agent under its warden: requests go to its stdin, replies come from its stdout."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], label: str, budget: HangBudget | None = None) -> None:
+        self.label = label
+        self.budget = budget or HangBudget()
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+            preexec_fn=containment.preexec(),  # noqa: PLW1509 - only a prctl, no Python state
+        )
+        assert self.proc.stderr is not None
+        self.output = OutputTail(self.proc.stderr)
+        self.pending = b""
+        self.next_id = 1
+        self.sessions: dict[int, Session] = {}
+        log = os.environ.get(PROTOCOL_LOG_ENV)
+        # The log lives as long as the agent; close() closes it.
+        self.log = open(log, "a") if log else None  # noqa: SIM115
+
+    # --- starting ----------------------------------------------------------------------------
+
+    def start(self) -> dict[str, Any]:
+        """Wait for the agent's hello, then its description (the candidate imports in between).
+        CannotJudge says in one line what went wrong."""
+        try:
+            hello = self._readline(time.monotonic() + START_TIMEOUT)
+        except AgentError:
+            self.kill()
+            status = self.proc.returncode
+            if status == 127:  # the warden could not exec the interpreter
+                raise CannotJudge(f"its interpreter does not run ({self.output.last_line()})") from None
+            if status is not None and status != -9:
+                raise CannotJudge(f"its interpreter exited with status {status} before the agent started: "
+                                  f"{self.output.last_line()}") from None  # fmt: skip
+            raise CannotJudge(f"its interpreter did not start the agent within {START_TIMEOUT:.0f} s") from None
+        if "hello" not in hello:
+            self.kill()
+            raise CannotJudge(f"its agent does not speak the protocol (first message: {str(hello)[:200]})")
+        try:
+            description: dict[str, Any] = self.ok("describe", timeout=IMPORT_TIMEOUT)
+        except AgentError as exc:
+            self.kill()
+            if "no reply within" in str(exc):
+                raise CannotJudge(f"the module did not finish importing within {IMPORT_TIMEOUT:.0f} s") from None
+            raise CannotJudge(
+                f"the agent died while importing the module (status {self.proc.returncode}): {self.output.last_line()}"
+            ) from None
+        return description
+
+    # --- one request ----------------------------------------------------------------------------
+
+    def _readline(self, deadline: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AgentError(f"{self.label}: no reply within the time limit")
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    self.proc.wait()
+                    raise AgentError(f"{self.label}: the agent exited (status {self.proc.returncode}). "
+                                     f"Its output:\n{self.output.text()[-2000:]}")  # fmt: skip
+                self.pending += chunk
+                if b"\n" not in self.pending and len(self.pending) > MAX_REPLY:
+                    self.kill()
+                    raise AgentError(f"{self.label}: a reply longer than {MAX_REPLY} bytes; agent killed")
+        line, _, self.pending = self.pending.partition(b"\n")
+        try:
+            reply: dict[str, Any] = json.loads(line)
+        except ValueError:
+            self.kill()
+            raise AgentError(f"{self.label}: not a protocol message: {line[:200]!r}; agent killed") from None
+        if self.log:
+            self.log.write(json.dumps({"direction": "reply", "message": reply}) + "\n")
+        return reply
+
+    def request(self, op: str, to: int | None = None, timeout: float = CALL_TIMEOUT, **fields: Any) -> dict[str, Any]:
+        """Send one request and return its reply (``ok``, ``error`` or ``ended``)."""
+        if self.budget.exhausted and not (op == "exit" and not fields):
+            raise AgentError(f"{self.label}: {self.budget.refusal()}")
+        if to is None and self.sessions and not (op == "exit" and not fields):
+            raise AgentError(f"{self.label}: a child session is open; the root agent answers only after it ends")
+        message = {"id": self.next_id, "op": op, **fields}
+        if to is not None:
+            message["to"] = to
+        self.next_id += 1
+        if self.log:
+            self.log.write(json.dumps({"direction": "request", "message": message}) + "\n")
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            raise AgentError(f"{self.label}: the agent is gone. Its output:\n{self.output.text()[-2000:]}") from None
+        if op == "exit" and to is None:
+            return {}
+        limit = timeout if self.budget.left >= timeout else max(self.budget.left, 0.1)
+        started = time.monotonic()
+        try:
+            reply = self._readline(started + limit)
+        except AgentError as exc:
+            if "no reply within" in str(exc):
+                self.budget.spend(time.monotonic() - started, f"{op} {fields.get('fn') or fields.get('action') or ''}".strip())
+                self.kill()
+                raise AgentError(f"{self.label}: no reply within {limit:.0f} s to {op}; agent killed") from None
+            raise
+        if "ended" not in reply and reply.get("id") != message["id"]:
+            raise AgentError(f"{self.label}: reply {str(reply)[:300]} does not answer request {message['id']}")
+        return self._note_end(reply)
+
+    def read_unsolicited(self, timeout: float = CALL_TIMEOUT) -> dict[str, Any]:
+        """Read a message no request asked for (the end of a session that exited by itself)."""
+        return self._note_end(self._readline(time.monotonic() + timeout))
+
+    def _note_end(self, reply: dict[str, Any]) -> dict[str, Any]:
+        if "ended" in reply:
+            ended = reply["ended"]
+            session = self.sessions.pop(ended["pid"], None)
+            if session is not None:
+                session.status = EndStatus(ended["exit_code"], ended["signal"], ended["core_dumped"])
+        return reply
+
+    def ok(self, op: str, to: int | None = None, timeout: float = CALL_TIMEOUT, **fields: Any) -> Any:
+        """Send a request and return its result; AgentError for an error reply."""
+        reply = self.request(op, to, timeout, **fields)
+        if "error" in reply:
+            error = reply["error"]
+            raise AgentError(
+                f"{self.label}: {error.get('type', error.get('kind'))}: {error.get('message')}\n{error.get('traceback', '')}"
+            )
+        if "ended" in reply:
+            raise SessionEnded(EndStatus(reply["ended"]["exit_code"], reply["ended"]["signal"], reply["ended"]["core_dumped"]))
+        return reply["ok"]
+
+    # --- ending ----------------------------------------------------------------------------
+
+    def kill(self) -> None:
+        """End the agent and every process it left (its warden does the sweeping)."""
+        containment.end(self.proc)
+
+    def close(self) -> None:
+        """Ask the agent to exit, then make sure it and everything below it is gone."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(AgentError, OSError):
+                self.request("exit")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=5)
+        self.kill()
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        with contextlib.suppress(OSError):
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+        if self.log:
+            self.log.close()
+
+
+class Session:
+    """A forked child of an agent: a disposable process in which limits may be changed."""
+
+    def __init__(self, agent: AgentProcess, pid: int) -> None:
+        self.agent = agent
+        self.pid = pid
+        self.status: EndStatus | None = None
+        agent.sessions[pid] = self
+
+    @property
+    def ended(self) -> bool:
+        """The child process is gone."""
+        return self.status is not None
+
+    def _ok(self, op: str, timeout: float = CALL_TIMEOUT, **fields: Any) -> Any:
+        if self.status is not None:
+            raise SessionEnded(self.status)
+        return self.agent.ok(op, to=self.pid, timeout=timeout, **fields)
+
+    def call(self, fn: str, *args: Any, **kwargs: Any) -> Outcome:
+        """Call ``module.fn(*args, **kwargs)`` in the child."""
+        raw = self._ok("call", fn=fn, args=[encode(a) for a in args], kwargs={k: encode(v) for k, v in kwargs.items()})
+        return outcome_from_reply(raw)
+
+    def getrlimit(self, resource: int) -> tuple[int, int]:
+        """The child's limits for ``resource``; AssertionError if the candidate cannot say."""
+        outcome = self.call("getrlimit", resource)
+        assert outcome.returned and isinstance(outcome.value, tuple), f"getrlimit({resource}) {outcome}"
+        return outcome.value
+
+    def act(self, action: str, timeout: float = CALL_TIMEOUT, **params: Any) -> dict[str, Any]:
+        """Run an agent action (see agent.py act_*) in the child and return its result."""
+        result: dict[str, Any] = self._ok("act", timeout=timeout, action=action, params=params)
+        return result
+
+    def act_then_end(self, action: str, timeout: float = CALL_TIMEOUT, **params: Any) -> tuple[dict[str, Any], EndStatus]:
+        """Run an action after which the child exits by itself (exec_report): its result, then
+        how the child ended."""
+        result = self.act(action, timeout=timeout, **params)
+        reply = self.agent.read_unsolicited(timeout)
+        if "ended" not in reply or self.status is None:
+            raise AgentError(f"{self.agent.label}: expected the end of session {self.pid}, got {reply}")
+        return result, self.status
+
+    def act_until_end(self, action: str, timeout: float = CALL_TIMEOUT, **params: Any) -> EndStatus | dict[str, Any]:
+        """Run an action that may kill the child: its EndStatus if it died, else its result."""
+        try:
+            return self.act(action, timeout=timeout, **params)
+        except SessionEnded as ended:
+            return ended.status
+
+    def attr(self, name: str) -> tuple[bool, Any]:
+        """(present, value) of a module attribute in the child."""
+        raw = self._ok("attr", name=name)
+        return raw["present"], decode(raw["value"]) if raw["present"] else None
+
+    def fork(self) -> Session:
+        """A grandchild session (this child waits until it ends)."""
+        return Session(self.agent, self._ok("fork")["pid"])
+
+    def close(self) -> EndStatus:
+        """End the child (if it is still alive) and return how it ended."""
+        if self.status is None:
+            reply = self.agent.request("exit", to=self.pid)
+            if "ended" not in reply:
+                raise AgentError(f"{self.agent.label}: exit of session {self.pid} answered {reply}")
+        assert self.status is not None
+        return self.status
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
