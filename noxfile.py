@@ -8,6 +8,7 @@ nox -s "chroot(arm64)"             a Debian arm64 chroot under qemu-user (i386, 
 nox -s "chroot(sid)"               every Python of a Debian sid chroot (also forky, trixie)
 nox -s build_chroots               build the chroots CI uses (sid), so the tests can use them
 nox -s benchmark                   ns per call against the C module, per interpreter
+nox -s fuzz                        100,000 arbitrary inputs, the reference against the C module
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff over everything; mypy --strict over the packages, tests, benchmarks and this file."""
+    """ruff over everything; mypy --strict over the packages, tests, benchmarks, the fuzzer and this file."""
     session.install("-e", ".[lint]", "nox")
     session.run("ruff", "check", ".")
     # The four top-level folders are installed as rckit.*; give mypy the same view.
@@ -86,7 +87,7 @@ def lint(session: nox.Session) -> None:
         (PACKAGES / "rckit" / part).symlink_to(ROOT / part)
     packages = [arg for part in ("spec", "reference", "platforms", "conformance") for arg in ("-p", f"rckit.{part}")]
     session.run("mypy", *packages, env={"MYPYPATH": str(PACKAGES)})
-    session.run("mypy", "tests", "benchmarks", "noxfile.py", env={"MYPYPATH": str(PACKAGES)})
+    session.run("mypy", "tests", "benchmarks", "fuzz", "noxfile.py", env={"MYPYPATH": str(PACKAGES)})
 
 
 @nox.session
@@ -140,6 +141,15 @@ def build_chroots(session: nox.Session) -> None:
         session.skip("building chroots needs root; the tests that use them skip with the reason")
     _apt_install(session, "debootstrap")
     session.run("python", "-m", "rckit.conformance.chroots", "build", "--ci")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """100,000 arbitrary inputs through every public function of the reference, each compared
+    with the C module of this interpreter (not part of the default run; figures in README).
+    Arguments after -- go to fuzz/fuzz_reference.py (--inputs N, --seed S)."""
+    session.install("-e", ".")
+    session.run("python", "fuzz/fuzz_reference.py", *session.posargs)
 
 
 @nox.session

@@ -93,6 +93,14 @@ def no_arguments(name: str, given: int) -> str:
     return "%s takes no arguments (%d given)" % (func_name(name), given)
 
 
+def unexpected_keyword(function: str, keyword: str) -> str:
+    """The message for a keyword argument that names no parameter (3.13 words it as Python
+    functions do)."""
+    if V >= (3, 13):
+        return "%s() got an unexpected keyword argument '%s'" % (function, keyword)
+    return "'%s' is an invalid keyword argument for %s()" % (keyword, function)
+
+
 def setrlimit_arity(given: int) -> str:
     """The message for setrlimit called with the wrong number of arguments."""
     return "setrlimit expected 2 arguments, got %d" % given

@@ -36,19 +36,27 @@ _MISSING: Any = object()
 
 
 def _parse_new_args(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Any, Any]:
-    """The (sequence, dict) arguments of struct_rusage(sequence, dict={}), checked like CPython."""
-    if len(args) > 2:
-        raise TypeError("structseq() takes at most 2 arguments (%d given)" % (len(args) + len(kwargs)))
-    values = list(args) + [_MISSING] * (2 - len(args))
+    """The (sequence, dict) arguments of struct_rusage(sequence, dict={}), checked in CPython's
+    order: too many arguments, then each parameter in turn (given twice, or missing), then a
+    keyword that names no parameter."""
+    given = len(args) + len(kwargs)
+    if given > 2:
+        raise TypeError("structseq() takes at most 2 arguments (%d given)" % given)
+    values = []
     for position, name in enumerate(("sequence", "dict")):
-        if name in kwargs:
-            if values[position] is not _MISSING:
+        if position < len(args):
+            if name in kwargs:
                 raise TypeError("argument for structseq() given by name ('%s') and position (%d)" % (name, position + 1))
-            values[position] = kwargs.pop(name)
-    if kwargs:
-        raise TypeError("'%s' is an invalid keyword argument for structseq()" % next(iter(kwargs)))
-    if values[0] is _MISSING:
-        raise TypeError("structseq() missing required argument 'sequence' (pos 1)")
+            values.append(args[position])
+        elif name in kwargs:
+            values.append(kwargs[name])
+        elif position == 0:
+            raise TypeError("structseq() missing required argument 'sequence' (pos 1)")
+        else:
+            values.append(_MISSING)
+    unknown = [key for key in kwargs if key not in ("sequence", "dict")]
+    if unknown:
+        raise TypeError(B.unexpected_keyword("structseq", unknown[0]))
     return values[0], values[1]
 
 
@@ -70,11 +78,16 @@ def make_struct_rusage(module: str) -> type:
 
         def __new__(cls, *args: Any, **kwargs: Any) -> struct_rusage:
             sequence, mapping = _parse_new_args(args, kwargs)
-            if not isinstance(sequence, (list, tuple)):  # CPython converts the sequence first
+            if isinstance(sequence, list):  # CPython reads a list's or tuple's own items, whatever
+                sequence = list.copy(sequence)  # a subclass says its __len__ or __iter__ are
+            elif isinstance(sequence, tuple):
+                sequence = list(tuple.__iter__(sequence))
+            else:  # CPython converts the sequence first
                 try:
-                    sequence = list(sequence)
-                except TypeError:
+                    iterator = iter(sequence)
+                except TypeError:  # only "not iterable" is reworded; errors while iterating pass
                     raise TypeError("constructor requires a sequence") from None
+                sequence = list(iterator)
             if mapping is not _MISSING and not isinstance(mapping, dict):
                 raise TypeError("%s() takes a dict as second arg, if any" % TYPE_NAME)
             if len(sequence) != n:
