@@ -46,20 +46,27 @@ __all__ = [
     "CannotJudge",
     "EndStatus",
     "HangBudget",
+    "NotJudged",
     "OutputTail",
     "Session",
     "SessionEnded",
 ]
 
+
+def _seconds(name: str, default: float) -> float:
+    """A time limit, from the environment variable ``name`` if set (the kit's own tests shorten them)."""
+    return float(os.environ.get(name, default))
+
+
 #: Seconds to wait for one reply unless the request says otherwise (a read-only call, a fork).
-CALL_TIMEOUT = 15.0
+CALL_TIMEOUT = _seconds("RCKIT_CALL_TIMEOUT", 10.0)
 #: Seconds for the interpreter to start the agent (it says hello before importing the candidate).
-START_TIMEOUT = 60.0
+START_TIMEOUT = _seconds("RCKIT_START_TIMEOUT", 60.0)
 #: Seconds for the candidate module to import.
-IMPORT_TIMEOUT = 30.0
-#: Seconds of time limits a candidate may run into, per harness process, before the rest of its
-#: requests are refused at once.
-HANG_BUDGET = 45.0
+IMPORT_TIMEOUT = _seconds("RCKIT_IMPORT_TIMEOUT", 30.0)
+#: Seconds of waiting for a hung candidate, per harness process: a request never waits longer than
+#: what is left, and once it is spent the candidate's remaining tests are not judged (errors).
+HANG_BUDGET = _seconds("RCKIT_HANG_BUDGET", 30.0)
 #: The longest reply line accepted (bytes).
 MAX_REPLY = 8 << 20
 #: How much of the agent's output (stdout and stderr of the candidate) is kept for messages.
@@ -69,6 +76,10 @@ PROTOCOL_LOG_ENV = "RCKIT_PROTOCOL_LOG"
 
 class AgentError(RuntimeError):
     """The agent misbehaved: it died, timed out, or answered outside the protocol."""
+
+
+class NotJudged(AgentError):
+    """The candidate has used up its hang budget: nothing more is asked of it."""
 
 
 class CannotJudge(AgentError):
@@ -250,7 +261,7 @@ class AgentProcess:
     def request(self, op: str, to: int | None = None, timeout: float = CALL_TIMEOUT, **fields: Any) -> dict[str, Any]:
         """Send one request and return its reply (``ok``, ``error`` or ``ended``)."""
         if self.budget.exhausted and not (op == "exit" and not fields):
-            raise AgentError(f"{self.label}: {self.budget.refusal()}")
+            raise NotJudged(f"{self.label}: {self.budget.refusal()}")
         if to is None and self.sessions and not (op == "exit" and not fields):
             raise AgentError(f"{self.label}: a child session is open; the root agent answers only after it ends")
         message = {"id": self.next_id, "op": op, **fields}

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rckit.conformance import agent as agent_module
-from rckit.conformance.agent_process import AgentError, AgentProcess, HangBudget, Session
+from rckit.conformance.agent_process import AgentError, AgentProcess, HangBudget, NotJudged, Session
 from rckit.conformance.containment import contained_argv
 from rckit.conformance.values import Outcome, encode, outcome_from_reply
 from rckit.platforms import Identity, PlatformError, Target, os_family
@@ -277,7 +277,7 @@ class Candidate:
                 self._agent.close()
             self._agent = None
             if self.budget.exhausted:
-                raise AgentError(f"{self.id}: {self.budget.refusal()}")
+                raise NotJudged(f"{self.id}: {self.budget.refusal()}")
             argv, pythonpath = self._agent_argv()
             agent = AgentProcess(argv, _agent_env(self.spec.env, pythonpath), self.id, self.budget)
             # Ask now: while a child session is open the root agent cannot answer.
@@ -364,7 +364,9 @@ class Candidate:
         """The same candidate started with extra environment (LD_PRELOAD for fault injection),
         always in an agent (an environment needs a process of its own)."""
         env_items = tuple(sorted({**dict(self.spec.env), **env}.items()))
-        return AgentCandidate(CandidateSpec(self.spec.module, self.spec.python, env_items, self.spec.paths))
+        variant = AgentCandidate(CandidateSpec(self.spec.module, self.spec.python, env_items, self.spec.paths))
+        variant.budget = self.budget  # one candidate, one budget for hanging
+        return variant
 
     def close(self) -> None:
         """Stop the agent, if one was started."""

@@ -18,9 +18,9 @@ def repo() -> Path:
     return REPO
 
 
-def run_suite(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_suite(*args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the conformance CLI in a fresh process (its own pytest session) and capture its output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS"))}
+    env = {k: v for k, v in (env or os.environ).items() if not k.startswith(("PYTEST_", "HYPOTHESIS"))}
     return subprocess.run(
         [sys.executable, "-m", "rckit.conformance", *args],
         cwd=cwd,

@@ -105,6 +105,8 @@ def _rules_apply(request: pytest.FixtureRequest, candidate: Candidate) -> None:
     reason = why_not_applicable([spec.rule(rid) for rid in rule_ids], candidate)
     if reason:
         not_applicable(reason)
+    if candidate.budget.exhausted:  # it hung before: not judged any further (the test that hung failed)
+        pytest.fail(f"{candidate.id}: {candidate.budget.refusal()}", pytrace=False)
     test_name = node.name  # with its parameters, e.g. test_x[host:resource-address-space]
     for deviation in expectations.matching(request.config.stash[deviations_key], candidate, rule_ids, test_name):
         node.add_marker(pytest.mark.xfail(reason=f"{deviation.reason} ({deviation.link})", strict=False))
