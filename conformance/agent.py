@@ -964,7 +964,10 @@ def private_copy(fd):
     """A close-on-exec duplicate of ``fd`` numbered PROTOCOL_FD_MIN or above."""
     import fcntl
 
-    copy = fcntl.fcntl(fd, fcntl.F_DUPFD, PROTOCOL_FD_MIN)
+    try:
+        copy = fcntl.fcntl(fd, fcntl.F_DUPFD, PROTOCOL_FD_MIN)
+    except (IOError, OSError):  # a descriptor limit at or below PROTOCOL_FD_MIN
+        copy = fcntl.fcntl(fd, fcntl.F_DUPFD, 3)
     fcntl.fcntl(copy, fcntl.F_SETFD, fcntl.fcntl(copy, fcntl.F_GETFD) | fcntl.FD_CLOEXEC)
     return copy
 

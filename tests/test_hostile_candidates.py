@@ -216,3 +216,17 @@ def test_path_says_where_the_module_lives_in_process_and_in_an_agent(tmp_path: P
         done = run_suite("--impl", "chatty", "--path", str(CANDIDATES), "--profile", "quick", "--report", str(tmp_path),
                          "-n", "0", *extra, "--", "-k", "get_pair", cwd=tmp_path)  # fmt: skip
         assert done.returncode == 0, (extra, (done.stdout + done.stderr)[-2000:])
+
+
+def test_path_is_staged_into_a_chroot(tmp_path: Path) -> None:
+    """For a chroot candidate the --path folder is copied inside, where its interpreter finds it."""
+    from rckit.conformance.chroots import chroot_dir, is_built
+
+    if os.geteuid() != 0 or not is_built("sid"):
+        pytest.skip("the sid chroot is not built here (as root: python -m rckit.conformance.chroots build sid)")
+    python = f"chroot {chroot_dir('sid')} /usr/bin/python3.15"
+    done = run_suite("--python", python, "--impl", "chatty", "--path", str(CANDIDATES), "--profile", "quick",
+                     "--report", str(tmp_path), "-n", "0", "--", "-k", "get_pair", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    report = json.loads((tmp_path / "conformance.json").read_text())
+    assert report["matrix"]["LIMITS.GET_PAIR"]["chroot-sid/python3.15:chatty"]["status"] == "pass"
