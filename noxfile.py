@@ -9,6 +9,7 @@ nox -s "chroot(sid)"               every Python of a Debian sid chroot (also for
 nox -s build_chroots               build the chroots CI uses (sid), so the tests can use them
 nox -s benchmark                   ns per call against the C module, per interpreter
 nox -s fuzz                        100,000 arbitrary inputs, the reference against the C module
+nox -s mutation                    every mutant of reference/ against the suite (cosmic-ray; hours)
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def lint(session: nox.Session) -> None:
         (PACKAGES / "rckit" / part).symlink_to(ROOT / part)
     packages = [arg for part in ("spec", "reference", "platforms", "conformance") for arg in ("-p", f"rckit.{part}")]
     session.run("mypy", *packages, env={"MYPYPATH": str(PACKAGES)})
-    session.run("mypy", "tests", "benchmarks", "fuzz", "noxfile.py", env={"MYPYPATH": str(PACKAGES)})
+    session.run("mypy", "tests", "benchmarks", "fuzz", "mutation", "noxfile.py", env={"MYPYPATH": str(PACKAGES)})
 
 
 @nox.session
@@ -150,6 +151,15 @@ def fuzz(session: nox.Session) -> None:
     Arguments after -- go to fuzz/fuzz_reference.py (--inputs N, --seed S)."""
     session.install("-e", ".")
     session.run("python", "fuzz/fuzz_reference.py", *session.posargs)
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Every mutant of reference/ (cosmic-ray) against the differential test and the suite, in
+    copies of the repository (not part of the default run; hours). Writes mutation/results.json.
+    Arguments after -- go to mutation/run_mutation.py (--workers N, --modules FILE...)."""
+    session.install("cosmic-ray")
+    session.run("python", "mutation/run_mutation.py", *session.posargs)
 
 
 @nox.session

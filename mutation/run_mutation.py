@@ -1,0 +1,155 @@
+"""Mutation testing of the reference with cosmic-ray: every mutant of reference/ against the
+conformance suite and the differential test.
+
+    python mutation/run_mutation.py --workers 2             # everything (hours: see README)
+    python mutation/run_mutation.py --modules reference/_convert.py --workers 2
+
+The repository is copied into ``--work-dir`` once per worker (the working tree is never mutated),
+each copy with a virtual environment of its own; cosmic-ray's HTTP workers run there, one per
+copy, and each mutant is judged by the test command of its group:
+
+* CPython's path (every module but the cffi backend): the differential test of this interpreter
+  (``-k host``) and a quick conformance run of the reference in an agent;
+* the cffi backend (only PyPy uses it): the differential test of PyPy against CPython 3.9 and a
+  quick conformance run of the reference under PyPy.
+
+A mutant is killed when its command fails (or exceeds the time limit). The results, with the diff
+of every survivor, go to ``mutation/results.json`` for triage (``mutation/survivors.toml``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CPYTHON_MODULES = [
+    "reference/_api.py", "reference/_behaviour.py", "reference/_convert.py", "reference/_ffi.py",
+    "reference/_ffi_ctypes.py", "reference/_rusage.py", "reference/resource.py",
+]  # fmt: skip
+PYPY_MODULES = ["reference/_ffi_cffi.py"]
+QUICK_RUN = "python -m rckit.conformance --impl rckit.reference.resource --profile quick -n 0 --report .mutation-report"
+DIFFERENTIAL = "python -m pytest -x -q -p no:cacheprovider tests/test_reference_differential.py -k"
+#: Run by each worker in its copy through sh (cosmic-ray runs the command without a shell).
+COMMANDS = {
+    "cpython": f"sh -c '{DIFFERENTIAL} host && {QUICK_RUN}'",
+    "pypy": f"sh -c '{DIFFERENTIAL} pypy3.9 && {QUICK_RUN.replace('--impl', '--python /usr/bin/pypy3 --impl')}'",
+}
+TIMEOUT = 240.0
+BASE_PORT = 9910
+
+
+def copy_repository(target: Path) -> None:
+    """The repository's tracked files in ``target``, with a venv that has the kit and cosmic-ray."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+    for name in (f.decode() for f in files if f):
+        source = REPO / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    subprocess.run([sys.executable, "-m", "venv", str(target / ".venv")], check=True)
+    pip = [str(target / ".venv" / "bin" / "python"), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "-e", f"{target}[test]", "cosmic-ray"], check=True)
+
+
+def config(path: Path, modules: list[str], command: str, workers: int) -> None:
+    """A cosmic-ray configuration for ``modules`` judged by ``command`` on the HTTP workers."""
+    urls = ", ".join(f'"http://localhost:{BASE_PORT + n}"' for n in range(workers))
+    path.write_text(
+        "[cosmic-ray]\n"
+        f"module-path = {json.dumps(modules)}\n"
+        f"timeout = {TIMEOUT}\n"
+        "excluded-modules = []\n"
+        f"test-command = {json.dumps(command)}\n\n"
+        '[cosmic-ray.distributor]\nname = "http"\n\n'
+        f"[cosmic-ray.distributor.http]\nworker-urls = [{urls}]\n"
+    )
+
+
+def judge(work: Path, group: str, modules: list[str], workers: int) -> list[Any]:
+    """Initialize and execute one cosmic-ray session; its work items with their results."""
+    first = work / "worker-0"
+    cosmic = str(first / ".venv" / "bin" / "cosmic-ray")
+    session = work / f"{group}.sqlite"
+    cfg = work / f"{group}.toml"
+    config(cfg, modules, COMMANDS[group], workers)
+    if not session.exists():
+        subprocess.run([cosmic, "init", str(cfg), str(session)], cwd=first, check=True)
+    subprocess.run([cosmic, "exec", str(cfg), str(session)], cwd=first, check=True)
+    dump = subprocess.run([cosmic, "dump", str(session)], cwd=first, capture_output=True, text=True, check=True).stdout
+    return [json.loads(line) for line in dump.splitlines() if line.strip()]
+
+
+def summary(items: list[Any]) -> dict[str, Any]:
+    """Counts by outcome and the survivors (module, line, operator, diff)."""
+    counts: dict[str, int] = {}
+    survivors = []
+    for work_item, raw_result in (entry for entry in items if isinstance(entry, list)):
+        result = raw_result or {}
+        normal = result.get("worker_outcome") == "normal"
+        outcome = result.get("test_outcome", "pending") if normal else result.get("worker_outcome", "pending")
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome == "survived":
+            mutation = work_item["mutations"][0]
+            survivors.append({
+                "id": work_item["job_id"], "module": mutation["module_path"], "line": mutation["start_pos"][0],
+                "operator": mutation["operator_name"], "occurrence": mutation["occurrence"], "diff": result.get("diff", ""),
+            })  # fmt: skip
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    judged = killed + counts.get("survived", 0)
+    return {"counts": counts, "killed": killed, "judged": judged, "score": round(killed / judged, 4) if judged else None,
+            "survivors": sorted(survivors, key=lambda s: (s["module"], s["line"]))}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the sessions (resuming where a previous run stopped) and write the results."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--work-dir", default="/tmp/rckit-mutation")
+    parser.add_argument("--modules", nargs="*", help="only these files of reference/")
+    parser.add_argument("--output", default=str(REPO / "mutation" / "results.json"))
+    args = parser.parse_args(argv)
+    work = Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    for n in range(args.workers):
+        if not (work / f"worker-{n}" / ".venv").is_dir():
+            copy_repository(work / f"worker-{n}")
+    workers = []
+    for n in range(args.workers):
+        copy = work / f"worker-{n}"
+        env = dict(os.environ, PATH=f"{copy / '.venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+        workers.append(subprocess.Popen(
+            [str(copy / ".venv" / "bin" / "cosmic-ray"), "http-worker", "--port", str(BASE_PORT + n)],
+            cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))  # fmt: skip
+    time.sleep(3)
+    started = time.time()
+    results: dict[str, Any] = {"tool": "cosmic-ray", "workers": args.workers}
+    try:
+        for group, modules in (("cpython", CPYTHON_MODULES), ("pypy", PYPY_MODULES)):
+            chosen = [m for m in modules if not args.modules or m in args.modules]
+            if chosen:
+                results[group] = summary(judge(work, group, chosen, args.workers)) | {"modules": chosen,
+                                                                                     "command": COMMANDS[group]}  # fmt: skip
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait()
+    results["hours"] = round((time.time() - started) / 3600, 2)
+    Path(args.output).write_text(json.dumps(results, indent=1) + "\n")
+    for group in ("cpython", "pypy"):
+        if group in results:
+            found = results[group]
+            print(f"{group}: {found['killed']} of {found['judged']} mutants killed ({found['score']}), {found['counts']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
