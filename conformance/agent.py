@@ -694,10 +694,10 @@ def act_thread_usage(params, worker):
 
 def act_child_usage(params, worker):
     """getrusage(CHILDREN) before a child burns CPU, after it died but before it is waited for,
-    and after waitpid."""
+    and after waitpid; getrusage(SELF) before the fork and after waitpid."""
     module = worker.module
-    children = module.RUSAGE_CHILDREN
-    before = encode(module.getrusage(children))
+    children, own = module.RUSAGE_CHILDREN, module.RUSAGE_SELF
+    before, self_before = encode(module.getrusage(children)), encode(module.getrusage(own))
     pid = os.fork()
     if pid == 0:
         try:
@@ -707,8 +707,8 @@ def act_child_usage(params, worker):
     wait_for_exit_unreaped(pid)
     unreaped = encode(module.getrusage(children))
     os.waitpid(pid, 0)
-    after = encode(module.getrusage(children))
-    return {"before": before, "unreaped": unreaped, "after": after}
+    after, self_after = encode(module.getrusage(children)), encode(module.getrusage(own))
+    return {"before": before, "unreaped": unreaped, "after": after, "self_before": self_before, "self_after": self_after}
 
 
 def wait_for_exit_unreaped(pid):

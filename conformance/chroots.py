@@ -128,6 +128,9 @@ def build(name: str, force: bool = False) -> Path:
     """Build (or reuse) the chroot ``name``, an architecture or a Debian release; its directory."""
     directory = chroot_dir(name)
     if is_built(name) and not force:
+        wanted = release(name)
+        if wanted is not None:
+            _top_up(wanted, directory)
         return directory
     partial = directory.with_name(directory.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -172,6 +175,21 @@ def _build_release(wanted: DebianRelease, partial: Path) -> dict[str, object]:
                               capture_output=True, text=True, check=False)  # fmt: skip
         found[exe] = done.stdout.strip().replace("\n", " ")
     return {"release": wanted.name, "suite": wanted.suite, "packages": list(wanted.packages), "interpreters": found}
+
+
+def _top_up(wanted: DebianRelease, directory: Path) -> None:
+    """Install into a built release chroot the packages its entry gained since it was built (the
+    documentation packages that spec citations are checked against, for instance)."""
+    marker = json.loads((directory / MARKER).read_text())
+    missing = [package for package in wanted.packages if package not in marker.get("packages", [])]
+    if not missing:
+        return
+    inside = ["env", "DEBIAN_FRONTEND=noninteractive"]
+    subprocess.run(enter_argv(str(directory), [*inside, *APT, "update", "-qq"]), check=True)
+    subprocess.run(enter_argv(str(directory), [*inside, *APT, "install", "-y", "-qq", *missing]), check=True)
+    subprocess.run(enter_argv(str(directory), [*inside, *APT, "clean"]), check=True)
+    marker["packages"] = [*marker.get("packages", []), *missing]
+    (directory / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
 
 
 def enter_argv(root: str, command: Sequence[str]) -> list[str]:

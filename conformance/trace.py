@@ -4,8 +4,10 @@
     python -m rckit.conformance.trace --check    # exit 1 if the gate fails
 
 The gate fails when a rule has neither a test nor a waiver with a written reason, when a waived
-rule has tests after all (a stale waiver), or when a conformance test names no rule or an unknown
-one. Tests are found by collecting the suite with pytest, so the table is what actually runs.
+rule has tests after all (a stale waiver), when a conformance test names no rule or an unknown
+one, or when a rule's quote and the edition coverage tables (spec/sentences/) disagree. Beside the
+rule coverage it prints the edition coverage: how many sentences of each seed rules encode.
+Tests are found by collecting the suite with pytest, so the table is what actually runs.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from rckit.spec import Spec, load
+from rckit.spec.coverage import load_tables, summary
+from rckit.spec.coverage import problems as edition_problems
 
 __all__ = ["Trace", "collect", "main"]
 
@@ -114,7 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     spec = load()
     trace = collect(spec)
     print(table(spec, trace))
-    problems = trace.problems(spec)
+    tables = load_tables()
+    print("\nEdition coverage (spec/sentences/; python -m rckit.spec.coverage checks the texts themselves):")
+    for line in summary(spec, tables):
+        print(f"  {line}")
+    problems = trace.problems(spec) + edition_problems(spec, tables)
     for problem in problems:
         print(f"GATE: {problem}")
     if args.check and problems:

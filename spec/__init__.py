@@ -12,6 +12,7 @@ of the rule space) and ``errata.toml``. :func:`load` validates everything and ra
 
 from __future__ import annotations
 
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -19,29 +20,35 @@ from typing import Any
 
 from rckit.spec.model import (
     ENTRY_ID,
+    INTERPRETER_ID,
+    MIN_QUOTE_WORDS,
     MIN_REASON_WORDS,
     PLATFORM_TAGS,
     RULE_ID,
     STRENGTHS,
     WAIVER_KINDS,
+    Citation,
     Edition,
     Entry,
+    Observation,
     Rule,
-    SourceRef,
+    Source,
     Spec,
     SpecError,
     Waiver,
     parse_versions,
 )
+from rckit.spec.texts import FORMATS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["DATA_DIR", "Edition", "Entry", "Rule", "SourceRef", "Spec", "SpecError", "load"]
+__all__ = ["DATA_DIR", "Citation", "Edition", "Entry", "Observation", "Rule", "Source", "Spec", "SpecError", "load"]
 
 DATA_DIR = Path(__file__).resolve().parent
+TEXT_LOCATION = re.compile(r"^(seed:[^/]+|sid:/\S+)$")
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -49,21 +56,38 @@ def _read(path: Path) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
-def _sources(owner: str, raw: Any, editions: dict[str, Edition], problems: list[str]) -> tuple[SourceRef, ...]:
+def _source(owner: str, raw: Any, editions: dict[str, Edition], problems: list[str]) -> Source | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{owner}: a source is a table: {{edition, quote}} or {{observed, run, printed}}")
+        return None
+    keys = set(raw)
+    if keys == {"edition", "quote"}:
+        edition, quote = str(raw["edition"]), str(raw["quote"])
+        if edition not in editions:
+            problems.append(f"{owner}: source cites unknown edition {edition!r}")
+        if len(quote.split()) < MIN_QUOTE_WORDS:
+            problems.append(f"{owner}: a quote from {edition} needs {MIN_QUOTE_WORDS}+ words of the edition")
+        return Citation(edition, quote)
+    if keys == {"observed", "run", "printed"}:
+        interpreters = tuple(str(i) for i in raw["observed"]) if isinstance(raw["observed"], list) else ()
+        bad = [i for i in interpreters if not INTERPRETER_ID.match(i)]
+        if not interpreters or bad:
+            problems.append(
+                f"{owner}: observed names interpreters as 'cpython 3.11.7' or 'pypy 3.11.13' (got {raw['observed']!r})"
+            )
+        if not str(raw["run"]).strip() or not str(raw["printed"]).strip():
+            problems.append(f"{owner}: an observation says what was run and what it printed")
+        return Observation(interpreters, str(raw["run"]), str(raw["printed"]))
+    problems.append(f"{owner}: source keys {sorted(keys)} are neither {{edition, quote}} nor {{observed, run, printed}}")
+    return None
+
+
+def _sources(owner: str, raw: Any, editions: dict[str, Edition], problems: list[str]) -> tuple[Source, ...]:
     if not isinstance(raw, list) or not raw:
         problems.append(f"{owner}: needs a non-empty list of sources")
         return ()
-    refs = []
-    for text in raw:
-        try:
-            ref = SourceRef.parse(str(text))
-        except ValueError as exc:
-            problems.append(f"{owner}: {exc}")
-            continue
-        if ref.edition not in editions:
-            problems.append(f"{owner}: source cites unknown edition {ref.edition!r}")
-        refs.append(ref)
-    return tuple(refs)
+    found = [_source(owner, item, editions, problems) for item in raw]
+    return tuple(source for source in found if source is not None)
 
 
 def _editions(raw: dict[str, Any], problems: list[str]) -> dict[str, Edition]:
@@ -78,20 +102,32 @@ def _editions(raw: dict[str, Any], problems: list[str]) -> dict[str, Edition]:
             problems.append(f"edition {eid}: {exc}")
             continue
         kind = item.get("kind")
-        if kind not in ("seed", "doc", "man", "source"):
+        if kind not in ("seed", "doc", "man"):
             problems.append(f"edition {eid}: unknown kind {kind!r}")
             continue
-        if kind == "seed" and not item.get("file"):
-            problems.append(f"edition {eid}: a seed edition names its file")
+        text, fmt = str(item.get("text", "")), str(item.get("format", ""))
+        if not TEXT_LOCATION.match(text):
+            problems.append(f"edition {eid}: text must be 'seed:<file>' or 'sid:<absolute path>' (got {text!r})")
+        if fmt not in FORMATS:
+            problems.append(f"edition {eid}: format must be one of {sorted(FORMATS)}")
+        if (kind == "seed") != text.startswith("seed:"):
+            problems.append(f"edition {eid}: a seed edition, and only a seed, has its text in the seeds")
         editions[eid] = Edition(
             id=eid,
             kind=kind,
             title=item.get("title", ""),
             covers=covers,
-            file=item.get("file"),
+            text=text,
+            format=fmt,
             location=item.get("location"),
+            seen=item.get("seen", ""),
             note=item.get("note", ""),
+            rendering_of=item.get("rendering_of", ""),
         )
+    for edition in editions.values():
+        base = editions.get(edition.rendering_of)
+        if edition.rendering_of and (base is None or base.kind != "seed" or edition.kind != "seed" or base.rendering_of):
+            problems.append(f"edition {edition.id}: rendering_of must name another seed that is not itself a rendering")
     return editions
 
 
@@ -186,7 +222,7 @@ def load_from(directory: Path) -> Spec:
                 problems.append(f"rule {rule.id}: duplicate id")
             rules[rule.id] = rule
     entries = _entries(_read(directory / "errata.toml"), editions, rules, problems)
-    cited = {ref.edition for rule in rules.values() for ref in rule.sources}
+    cited = {ref.edition for rule in rules.values() for ref in rule.sources if isinstance(ref, Citation)}
     for edition in editions.values():
         if edition.kind == "seed" and edition.id not in cited:
             problems.append(f"edition {edition.id}: a seed edition that no rule cites")

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Union
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 __all__ = [
+    "INTERPRETER_ID",
+    "MIN_QUOTE_WORDS",
     "PLATFORM_TAGS",
     "STRENGTHS",
     "WAIVER_KINDS",
+    "Citation",
     "Edition",
     "Entry",
+    "Observation",
     "Rule",
-    "SourceRef",
+    "Source",
     "Spec",
     "SpecError",
     "VersionRange",
@@ -95,34 +99,65 @@ class VersionRange:
 
 @dataclass(frozen=True)
 class Edition:
-    """A document that rules cite: a seed edition, a later doc, a man page or a source file."""
+    """A document that rules cite: a seed edition, a later doc, a man page or a changelog.
+
+    ``text`` says where its words are on a machine that has them: ``seed:<file>`` in the seeds
+    directory, or ``sid:<path>`` inside the Debian sid chroot (which installs the documentation
+    packages); ``format`` says how to read them (see :data:`rckit.spec.texts.FORMATS`).
+    ``rendering_of`` names the seed this one is another rendering of: its coverage table lists only
+    the sentences the other's lacks.
+    """
 
     id: str
-    kind: Literal["seed", "doc", "man", "source"]
+    kind: Literal["seed", "doc", "man"]
     title: str
     covers: VersionRange
-    file: str | None = None
+    text: str
+    format: str
     location: str | None = None
+    seen: str = ""
     note: str = ""
+    rendering_of: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """A seed's coverage table lists every sentence; other editions list the ones cited."""
+        return self.kind == "seed"
+
+
+#: How an observation names an interpreter: implementation and exact Python version.
+INTERPRETER_ID = re.compile(r"^(cpython|pypy) \d+\.\d+\.\d+$")
+MIN_QUOTE_WORDS = 2
 
 
 @dataclass(frozen=True)
-class SourceRef:
-    """Where a statement comes from: an edition id and the section (or passage) within it."""
+class Citation:
+    """Words of an edition that a rule or erratum relies on, quoted verbatim (whitespace and
+    typography normalised; see :func:`rckit.spec.texts.normalize`)."""
 
     edition: str
-    section: str
-
-    @classmethod
-    def parse(cls, text: str) -> SourceRef:
-        """Parse ``"edition#section"``; the section is required."""
-        edition, sep, section = text.partition("#")
-        if not sep or not edition or not section.strip():
-            raise ValueError(f"source {text!r} is not of the form 'edition#section'")
-        return cls(edition, section.strip())
+    quote: str
 
     def __str__(self) -> str:
-        return f"{self.edition}#{self.section}"
+        return f'{self.edition}: "{self.quote}"'
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Behaviour that no document states, seen on real interpreters: ``run`` is a Python
+    expression evaluated with ``resource`` imported, ``printed`` what :mod:`rckit.spec.observe`
+    printed for it on every interpreter in ``interpreters`` ("cpython 3.11.7", "pypy 3.11.13")."""
+
+    interpreters: tuple[str, ...]
+    run: str
+    printed: str
+
+    def __str__(self) -> str:
+        return f"observed on {', '.join(self.interpreters)}: {self.run} -> {self.printed}"
+
+
+#: Where a statement comes from.
+Source = Union[Citation, Observation]  # noqa: UP007 - a runtime alias, evaluated on Python 3.8 too
 
 
 @dataclass(frozen=True)
@@ -142,7 +177,7 @@ class Rule:
     strength: Strength
     versions: VersionRange
     platforms: tuple[str, ...]
-    sources: tuple[SourceRef, ...]
+    sources: tuple[Source, ...]
     waiver: Waiver | None = None
 
     @property
@@ -165,7 +200,7 @@ class Entry:
 
     id: str
     kind: Literal["erratum", "clarification"]
-    sources: tuple[SourceRef, ...]
+    sources: tuple[Source, ...]
     claim: str
     finding: str
     evidence: tuple[str, ...]

@@ -37,6 +37,8 @@ def judge(tmp_path: Path, module: str, tests: str, *extra: str) -> tuple[int, di
         ("wrong_constants", "constants", "CONSTANTS.RLIMIT_C_VALUES"),
         ("wrong_constants", "constants", "CONSTANTS.ONLY_DEFINED"),
         ("pages_maxrss", "maxrss or field_types", "USAGE.MAXRSS_UNIT"),
+        ("self_with_children", "self_excludes or children_counts", "USAGE.SELF_EXCLUDES_CHILDREN"),
+        ("both_is_self", "both_counts or children_counts", "USAGE.BOTH_IS_SELF_AND_CHILDREN"),
     ],
 )
 def test_broken_candidate_fails_its_rule(tmp_path: Path, module: str, tests: str, broken_rule: str) -> None:

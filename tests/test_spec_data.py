@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from packaging.version import Version
-from rckit.spec import DATA_DIR, SpecError, load, load_from
+from rckit.spec import Citation, Observation, SpecError, load, load_from
 from rckit.spec.model import VersionRange
 
-
-@pytest.fixture
-def spec_copy(tmp_path: Path) -> Path:
-    """A writable copy of the spec data."""
-    target = tmp_path / "spec"
-    shutil.copytree(DATA_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1))
+from tests.conftest import edit_file
 
 
 def test_the_shipped_spec_loads() -> None:
     spec = load()
     assert len(spec.rules) >= 70
     assert {e.id for e in spec.seeds()} == {"py22", "py23", "py27", "py27-text", "pymotw"}
+
+
+def test_observations_name_exact_interpreters_and_citations_quote_words() -> None:
+    spec = load()
+    sources = [s for rule in spec.rules.values() for s in rule.sources] + [s for e in spec.entries.values() for s in e.sources]
+    observed = [s for s in sources if isinstance(s, Observation)]
+    assert observed and all(i.split()[0] in ("cpython", "pypy") and i.count(".") == 2 for o in observed for i in o.interpreters)
+    assert all(isinstance(s, Citation) and s.edition in spec.editions for s in sources if not isinstance(s, Observation))
 
 
 def test_every_rule_has_a_source_and_parsable_versions() -> None:
@@ -41,8 +36,8 @@ def test_every_rule_has_a_source_and_parsable_versions() -> None:
 def test_every_seed_edition_is_cited_by_several_rules() -> None:
     spec = load()
     for edition in spec.seeds():
-        citing = [r.id for r in spec.rules.values() if any(s.edition == edition.id for s in r.sources)]
-        assert len(citing) >= 2, f"{edition.id} is cited by {citing}"
+        citing = [r.id for r in spec.rules.values() if any(getattr(s, "edition", None) == edition.id for s in r.sources)]
+        assert len(citing) >= (1 if edition.rendering_of else 2), f"{edition.id} is cited by {citing}"
 
 
 def test_version_ranges_select_as_documented() -> None:
@@ -94,7 +89,26 @@ def test_errata_name_existing_rules_and_have_evidence() -> None:
     [
         ("rules/module.toml", 'id = "MODULE.ARITY"', 'id = "MODULE.AVAILABLE"', "duplicate id"),
         ("rules/module.toml", 'versions = ">=3.3"', 'versions = "three point three"', "not a PEP 440 specifier"),
-        ("rules/pagesize.toml", 'sources = ["py22#getpagesize', 'sources = ["nowhere#getpagesize', "unknown edition 'nowhere'"),
+        ("rules/pagesize.toml", '{edition = "py22", quote', '{edition = "nowhere", quote', "unknown edition 'nowhere'"),
+        (
+            "rules/pagesize.toml",
+            '{edition = "py22", quote',
+            '{edition = "py22", section = "x", quote',
+            "are neither {edition, quote}",
+        ),
+        (
+            "rules/pagesize.toml",
+            '{edition = "py22", quote = "Returns',
+            '{edition = "py22", quote = "Returns"}, {edition = "py22", quote = "',
+            "needs 2+ words",
+        ),
+        (
+            "rules/limits.toml",
+            'observed = ["cpython 3.11.7"',
+            'observed = ["python3.11"',
+            "names interpreters as 'cpython 3.11.7'",
+        ),
+        ("rules/limits.toml", 'printed = "None"', 'printed = " "', "says what was run and what it printed"),
         ("rules/pagesize.toml", 'strength = "must"', 'strength = "should"', "strength must be one of"),
         ("rules/pagesize.toml", 'platforms = ["unix"]', 'platforms = ["windows"]', "platforms must be a non-empty subset"),
         ("rules/pagesize.toml", 'id = "PAGESIZE.SYSTEM_PAGE"', 'id = "LIMITS.SYSTEM_PAGE"', "must start with PAGESIZE."),
@@ -106,11 +120,24 @@ def test_errata_name_existing_rules_and_have_evidence() -> None:
         ),
         ("rules/effects.toml", 'waiver = { kind = "not-observable"', 'waiver = { kind = "lazy"', "waiver kind 'lazy'"),
         ("errata.toml", 'rules = ["USAGE.MAXRSS_UNIT"]', 'rules = ["USAGE.NO_SUCH_RULE"]', "links unknown rule"),
-        ("editions.toml", 'file = "002_6e2dd16bc033ceb2.txt"', 'location = "nowhere"', "a seed edition names its file"),
+        (
+            "editions.toml",
+            'text = "seed:002_6e2dd16bc033ceb2.txt"',
+            'text = "sid:/seeds/002.txt"',
+            "a seed edition, and only a seed",
+        ),
+        (
+            "editions.toml",
+            'text = "seed:002_6e2dd16bc033ceb2.txt"',
+            'text = "/tmp/002.txt"',
+            "text must be 'seed:<file>' or 'sid:",
+        ),
+        ("editions.toml", 'format = "latex"', 'format = "pdf"', "format must be one of"),
+        ("editions.toml", 'rendering_of = "py27"', 'rendering_of = "py313"', "rendering_of must name another seed"),
     ],
 )
 def test_broken_spec_is_rejected(spec_copy: Path, file: str, old: str, new: str, problem: str) -> None:
-    _edit(spec_copy / file, old, new)
+    edit_file(spec_copy / file, old, new)
     with pytest.raises(SpecError) as raised:
         load_from(spec_copy)
     assert any(problem in p for p in raised.value.problems), raised.value.problems
@@ -127,6 +154,6 @@ def test_a_rule_without_sources_is_rejected(spec_copy: Path) -> None:
 
 def test_an_uncited_seed_is_rejected(spec_copy: Path) -> None:
     for path in (spec_copy / "rules").glob("*.toml"):
-        path.write_text(path.read_text().replace('"pymotw#', '"py27#'))
+        path.write_text(path.read_text().replace('edition = "pymotw"', 'edition = "py27"'))
     with pytest.raises(SpecError, match="pymotw: a seed edition that no rule cites"):
         load_from(spec_copy)

@@ -3,6 +3,7 @@ known rules. The gate itself can fail."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,9 @@ def test_the_gate_passes() -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "rules have tests" in done.stdout
+    assert "Edition coverage" in done.stdout
+    for seed in ("py22", "py23", "py27", "py27-text", "pymotw"):
+        assert re.search(rf"^  {re.escape(seed)} +\d+ sentences.*encoded", done.stdout, re.M), seed
 
 
 def test_every_rule_is_tested_or_waived() -> None:

@@ -170,14 +170,18 @@ def test_effects_nofile_emfile(candidate: Candidate, extra: int) -> None:
 
 @rule("EFFECTS.NPROC")
 def test_effects_nproc_fork_fails(candidate: Candidate) -> None:
-    """An unprivileged process at its RLIMIT_NPROC cannot fork (EAGAIN); below it, it can."""
+    """An unprivileged process whose user is at its RLIMIT_NPROC cannot fork (EAGAIN), though it has
+    created no process: with a limit of 1 its own process is the one its user has (the erratum
+    NPROC_COUNTS_USER). Below the limit it can."""
     number = candidate.info.resource("RLIMIT_NPROC")
     with candidate.isolated(unprivileged=True) as child:
         control = child.act("fork_probe")
         assert control["forked"], f"fork failed before the limit was set: {control}"
-        assert child.call("setrlimit", number, (0, 0)).returned
+        assert child.call("setrlimit", number, (1, 1)).returned
         result = child.act("fork_probe")
-    assert not result["forked"] and result["errno"] == errno.EAGAIN, f"with RLIMIT_NPROC 0: {result}"
+    assert not result["forked"] and result["errno"] == errno.EAGAIN, (
+        f"with RLIMIT_NPROC 1, counting the user's processes: {result}"
+    )
 
 
 @rule("EFFECTS.MEMLOCK")

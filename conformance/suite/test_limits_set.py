@@ -103,7 +103,7 @@ def test_limits_hard_raise_denied(candidate: Candidate, group: str, data: st.Dat
 
 @rule("LIMITS.HARD_RAISE_PRIVILEGED")
 def test_limits_hard_raise_privileged(candidate: Candidate) -> None:
-    """With the privilege, a lowered hard limit can be raised again."""
+    """With the privilege, a lowered hard limit can be raised again, and up to RLIM_INFINITY."""
     if not candidate.info.privileged:
         not_applicable("the candidate's process cannot raise hard limits (no CAP_SYS_RESOURCE)")
     number = candidate.info.resource("RLIMIT_CORE")
@@ -115,6 +115,9 @@ def test_limits_hard_raise_privileged(candidate: Candidate) -> None:
         outcome = child.call("setrlimit", number, (soft, hard + 1))
         assert outcome.returned, f"privileged raise of the hard limit {outcome}"
         assert child.getrlimit(number) == (soft, hard + 1)
+        outcome = child.call("setrlimit", number, (soft, candidate.info.infinity))
+        assert outcome.returned, f"privileged request of an unlimited hard RLIMIT_CORE {outcome}"
+        assert child.getrlimit(number) == (soft, candidate.info.infinity)
 
 
 @rule("LIMITS.SOFT_ABOVE_HARD")
@@ -150,6 +153,24 @@ def test_limits_infinity_over_finite_hard(candidate: Candidate, group: str, data
         outcome = child.call("setrlimit", number, pair)
         assert outcome.raised("ValueError"), f"setrlimit({name}, {pair}) with hard {hard}: {outcome}"
         assert child.getrlimit(number) == (soft, hard)
+
+
+@rule("LIMITS.INFINITY_OVER_FINITE")
+def test_limits_infinity_over_finite_system_limit(candidate: Candidate) -> None:
+    """RLIM_INFINITY as the hard RLIMIT_NOFILE, whose system limit (nr_open) is finite, raises
+    ValueError even where the process may raise hard limits (without that privilege, the finite
+    hard limit refuses it first)."""
+    info = candidate.info
+    if info.nr_open is None:
+        not_applicable("the candidate cannot read /proc/sys/fs/nr_open, so the system limit is unknown")
+    number = info.resource("RLIMIT_NOFILE")
+    with candidate.isolated() as child:
+        before = child.getrlimit(number)
+        outcome = child.call("setrlimit", number, (before[0], info.infinity))
+        assert outcome.raised("ValueError"), (
+            f"setrlimit(RLIMIT_NOFILE, (soft, RLIM_INFINITY)) over nr_open {info.nr_open}: {outcome}"
+        )
+        assert child.getrlimit(number) == before
 
 
 def _unlimited_resource(child: Session, candidate: Candidate) -> tuple[str, int]:

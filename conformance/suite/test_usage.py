@@ -184,6 +184,17 @@ def test_usage_children_counts_waited_children_only(candidate: Candidate) -> Non
     assert after - before >= 0.2, f"a waited-for child's 0.3s counted as +{after - before:.3f}s"
 
 
+@rule("USAGE.SELF_EXCLUDES_CHILDREN")
+def test_usage_self_excludes_waited_children(candidate: Candidate) -> None:
+    """A waited-for child's CPU time goes to RUSAGE_CHILDREN and is not added to RUSAGE_SELF."""
+    with candidate.isolated() as child:
+        shots = child.act("child_usage", seconds=0.3)
+    children = _cpu(_decoded(shots["after"])) - _cpu(_decoded(shots["before"]))
+    own = _cpu(_decoded(shots["self_after"])) - _cpu(_decoded(shots["self_before"]))
+    assert children >= 0.2, f"a waited-for child's 0.3s counted in RUSAGE_CHILDREN as +{children:.3f}s"
+    assert own <= 0.1, f"RUSAGE_SELF grew by {own:.3f}s while the process only waited for a child that used {children:.3f}s"
+
+
 @rule("USAGE.MAXRSS_UNIT")
 @given(megabytes=st.sampled_from([16, 48, 96]))
 def test_usage_maxrss_unit(candidate: Candidate, megabytes: int) -> None:
@@ -226,6 +237,23 @@ def test_usage_huge_who(candidate: Candidate, who: int) -> None:
     """getrusage raises ValueError or OverflowError for a who no C int can hold."""
     outcome = candidate.call("getrusage", who)
     assert outcome.raised("ValueError", "OverflowError"), f"getrusage({who}) {outcome}"
+
+
+@rule("USAGE.BOTH_IS_SELF_AND_CHILDREN")
+def test_usage_both_counts_self_and_children(candidate: Candidate) -> None:
+    """Where RUSAGE_BOTH exists, it counts the process and its waited-for children together."""
+    if "RUSAGE_BOTH" not in candidate.info.constants:
+        not_applicable("the module defines no RUSAGE_BOTH here (CLARIFY.RUSAGE_BOTH_ABSENT_ON_LINUX)")
+    with candidate.isolated() as child:
+        child.act("child_usage", seconds=0.3)
+        own, children = _usage(child, _who(candidate, "RUSAGE_SELF")), _usage(child, _who(candidate, "RUSAGE_CHILDREN"))
+        both = _usage(child, _who(candidate, "RUSAGE_BOTH"))
+    assert _cpu(both) >= _cpu(own) + _cpu(children) - 0.002, (
+        f"BOTH {_cpu(both):.3f}s < SELF {_cpu(own):.3f}s + CHILDREN {_cpu(children):.3f}s"
+    )
+    total, parts = both.items or (), [own.items or (), children.items or ()]
+    for index in (6, 7, 14, 15):  # ru_minflt, ru_majflt, ru_nvcsw, ru_nivcsw
+        assert total[index] >= parts[0][index] + parts[1][index], f"item {index}: {total} < {parts[0]} + {parts[1]}"
 
 
 @rule("USAGE.WHO_CONSTANTS_ACCEPTED")
