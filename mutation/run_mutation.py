@@ -8,8 +8,10 @@ The repository is copied into ``--work-dir`` once per worker (the working tree i
 each copy with a virtual environment of its own; cosmic-ray's HTTP workers run there, one per
 copy, and each mutant is judged by the test command of its group:
 
-* CPython's path (every module but the cffi backend): the differential test of this interpreter
-  (``-k host``) and a quick conformance run of the reference in an agent;
+* CPython's path (every module but the cffi backend): the reference's version switches against
+  the spec's ranges (tests/test_version_facts.py), the differential test of this interpreter and
+  of sid's CPython 3.13 and 3.15 (the two other conversions of limit values; skipped where the sid
+  chroot is not built), and a quick conformance run of the reference in an agent, cheapest first;
 * the cffi backend (only PyPy uses it): the differential test of PyPy against CPython 3.9 and a
   quick conformance run of the reference under PyPy.
 
@@ -37,9 +39,10 @@ CPYTHON_MODULES = [
 PYPY_MODULES = ["reference/_ffi_cffi.py"]
 QUICK_RUN = "python -m rckit.conformance --impl rckit.reference.resource --profile quick -n 0 --report .mutation-report"
 DIFFERENTIAL = "python -m pytest -x -q -p no:cacheprovider tests/test_reference_differential.py -k"
+FACTS = "python -m pytest -x -q -p no:cacheprovider tests/test_version_facts.py"
 #: Run by each worker in its copy through sh (cosmic-ray runs the command without a shell).
 COMMANDS = {
-    "cpython": f"sh -c '{DIFFERENTIAL} host && {QUICK_RUN}'",
+    "cpython": f"sh -c '{FACTS} && {DIFFERENTIAL} \"host or sid-python3.13 or sid-python3.15\" && {QUICK_RUN}'",
     "pypy": f"sh -c '{DIFFERENTIAL} pypy3.9 && {QUICK_RUN.replace('--impl', '--python /usr/bin/pypy3 --impl')}'",
 }
 TIMEOUT = 240.0
