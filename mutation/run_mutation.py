@@ -3,6 +3,7 @@ conformance suite and the differential test.
 
     python mutation/run_mutation.py --workers 2             # everything (hours: see README)
     python mutation/run_mutation.py --modules reference/_convert.py --workers 2
+    python mutation/run_mutation.py --sample 150 --workers 2  # a random sample, an estimate
 
 The repository is copied into ``--work-dir`` once per worker (the working tree is never mutated),
 each copy with a virtual environment of its own; cosmic-ray's HTTP workers run there, one per
@@ -24,7 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -46,6 +49,7 @@ COMMANDS = {
     "pypy": f"sh -c '{DIFFERENTIAL} pypy3.9 && {QUICK_RUN.replace('--impl', '--python /usr/bin/pypy3 --impl')}'",
 }
 TIMEOUT = 240.0
+SAMPLE_SEED = 20261130
 BASE_PORT = 9910
 
 
@@ -76,18 +80,35 @@ def config(path: Path, modules: list[str], command: str, workers: int) -> None:
     )
 
 
-def judge(work: Path, group: str, modules: list[str], workers: int) -> list[Any]:
-    """Initialize and execute one cosmic-ray session; its work items with their results."""
+def sample_session(session: Path, size: int, seed: int) -> int:
+    """Keep ``size`` of the session's mutants, chosen at random with ``seed`` (the others are
+    deleted before any runs); the number there were."""
+    with sqlite3.connect(session) as db:
+        jobs = sorted(row[0] for row in db.execute("SELECT job_id FROM work_items"))
+        dropped = [(job,) for job in jobs if job not in set(random.Random(seed).sample(jobs, min(size, len(jobs))))]
+        db.executemany("DELETE FROM mutation_specs WHERE job_id = ?", dropped)
+        db.executemany("DELETE FROM work_items WHERE job_id = ?", dropped)
+    return len(jobs)
+
+
+def judge(work: Path, group: str, modules: list[str], workers: int, sample: int | None = None) -> tuple[list[Any], int]:
+    """Initialize and execute one cosmic-ray session (a random ``sample`` of its mutants if
+    given); its work items with their results, and how many mutants there were in all."""
     first = work / "worker-0"
     cosmic = str(first / ".venv" / "bin" / "cosmic-ray")
     session = work / f"{group}.sqlite"
     cfg = work / f"{group}.toml"
     config(cfg, modules, COMMANDS[group], workers)
+    total_file = session.with_suffix(".total")
     if not session.exists():
         subprocess.run([cosmic, "init", str(cfg), str(session)], cwd=first, check=True)
+        with sqlite3.connect(session) as db:
+            total_file.write_text(str(db.execute("SELECT count(*) FROM work_items").fetchone()[0]))
+        if sample:
+            sample_session(session, sample, SAMPLE_SEED)
     subprocess.run([cosmic, "exec", str(cfg), str(session)], cwd=first, check=True)
     dump = subprocess.run([cosmic, "dump", str(session)], cwd=first, capture_output=True, text=True, check=True).stdout
-    return [json.loads(line) for line in dump.splitlines() if line.strip()]
+    return [json.loads(line) for line in dump.splitlines() if line.strip()], int(total_file.read_text())
 
 
 def summary(items: list[Any]) -> dict[str, Any]:
@@ -118,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", default="/tmp/rckit-mutation")
     parser.add_argument("--modules", nargs="*", help="only these files of reference/")
     parser.add_argument("--output", default=str(REPO / "mutation" / "results.json"))
+    parser.add_argument("--sample", type=int, help=f"judge this many mutants of each group, drawn at random (seed {SAMPLE_SEED})")
     args = parser.parse_args(argv)
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -139,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         for group, modules in (("cpython", CPYTHON_MODULES), ("pypy", PYPY_MODULES)):
             chosen = [m for m in modules if not args.modules or m in args.modules]
             if chosen:
-                results[group] = summary(judge(work, group, chosen, args.workers)) | {"modules": chosen,
-                                                                                     "command": COMMANDS[group]}  # fmt: skip
+                items, total = judge(work, group, chosen, args.workers, args.sample)
+                results[group] = summary(items) | {"modules": chosen, "command": COMMANDS[group], "mutants": total,
+                                                   "sampled": args.sample}  # fmt: skip
     finally:
         for worker in workers:
             worker.terminate()
@@ -150,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     for group in ("cpython", "pypy"):
         if group in results:
             found = results[group]
-            print(f"{group}: {found['killed']} of {found['judged']} mutants killed ({found['score']}), {found['counts']}")
+            print(f"{group}: {found['killed']} of {found['judged']} mutants killed ({found['score']}) "
+                  f"of {found['mutants']} in all, {found['counts']}")  # fmt: skip
     return 0
 
 
