@@ -816,6 +816,7 @@ def act_inspect_result_type(params, worker):
         "n_sequence_fields": getattr(kind, "n_sequence_fields", None),
         "n_unnamed_fields": getattr(kind, "n_unnamed_fields", None),
         "repr_prefix": safe_repr(value).split("(")[0],
+        "match_args": list(getattr(kind, "__match_args__", ())) or None,
     }
     for label, attempt in (
         ("setattr_field", lambda: setattr(value, "ru_utime", 1.0)),

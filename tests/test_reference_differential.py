@@ -148,9 +148,15 @@ def arity(name: str, good: list[st.SearchStrategy[Any]]) -> st.SearchStrategy[Ca
 
 # Well-formed limit calls on resources a child may change (FSIZE, CORE, NOFILE), with integer
 # values around every boundary some version treats differently (signed and unsigned 64 bits).
-LIMIT_EDGES = sorted({*BOUNDARY, -5, -(2**31), -(2**64) + 1, -(2**64) - 1, 2**63 + 1, 2**64 - 2, 2**65})
+LIMIT_EDGES = sorted({*BOUNDARY, -5, -(2**31), -(2**64) + 1, -(2**64) - 1, 2**62, 2**63 + 1, 2**64 - 2, 2**65})
+#: The same edges behind __index__ (the conversion's slow path, which plain ints skip).
+INDEX_EDGES = [IndexOnly(v) for v in (-2, -1, 1000, 2**31, 2**62, 2**63 - 1, 2**63, 2**64 - 1, 2**64)]
 limit_values = st.one_of(
-    st.sampled_from(LIMIT_EDGES), st.integers(-(2**65), 2**65), st.integers(-5, 5000), st.just(Attr("RLIM_INFINITY"))
+    st.sampled_from(LIMIT_EDGES),
+    st.sampled_from(INDEX_EDGES),
+    st.integers(-(2**65), 2**65),
+    st.integers(-5, 5000),
+    st.just(Attr("RLIM_INFINITY")),
 )
 changeable = st.sampled_from([1, 4, 7])
 well_formed_limits = st.tuples(limit_values, limit_values)
@@ -216,7 +222,7 @@ def run(candidate: Candidate, fn: str, args: list[Any], kwargs: dict[str, Any]) 
     """The observed outcome of the call in a fresh child, and the child's limits afterwards."""
     with candidate.isolated() as child:
         outcome = child.call(fn, *args, **kwargs)
-        after = tuple(child.getrlimit(r) for r in (3, 4, 7))  # STACK, CORE, NOFILE on Linux
+        after = tuple(child.getrlimit(r) for r in (1, 3, 4, 7))  # FSIZE, STACK, CORE, NOFILE on Linux
         pids = {child.pid: "<self>", candidate.info.pid: "<parent>"}
     return observed(outcome, candidate.spec.module, fn, pids), after
 
@@ -274,7 +280,7 @@ def test_reference_matches_cpython_on_every_limit_edge(pair: tuple[Candidate, Ca
     exception, message and warnings, and leaves the same limits (the drawn calls above may miss
     one; a version that changed the conversion differs exactly here)."""
     oracle, subject = pair
-    for value in [*LIMIT_EDGES, Attr("RLIM_INFINITY")]:
+    for value in [*LIMIT_EDGES, *INDEX_EDGES, Attr("RLIM_INFINITY")]:
         for limits in ((value, Attr("RLIM_INFINITY")), (0, value)):
             args = [1, limits] if function == "setrlimit" else [0, 1, limits]
             got, got_after = run(subject, function, args, {})
@@ -297,7 +303,7 @@ def test_same_error_class(pair: tuple[Candidate, Candidate]) -> None:
 
 
 def test_same_result_type_facts(pair: tuple[Candidate, Candidate]) -> None:
-    """struct_rusage: tuple subclass, field counts, immutability, pickling, repr form."""
+    """struct_rusage: tuple subclass, field counts, __match_args__, immutability, pickling, repr form."""
     facts = []
     for candidate in pair:
         with candidate.isolated() as child:
