@@ -4,6 +4,7 @@ conformance suite and the differential test.
     python mutation/run_mutation.py --workers 2             # everything (hours: see README)
     python mutation/run_mutation.py --modules reference/_convert.py --workers 2
     python mutation/run_mutation.py --sample 150 --workers 2  # a random sample, an estimate
+    python mutation/run_mutation.py --rejudge mutation/results.json  # survivors, with today's tests
 
 The repository is copied into ``--work-dir`` once per worker (the working tree is never mutated),
 each copy with a virtual environment of its own; cosmic-ray's HTTP workers run there, one per
@@ -25,12 +26,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import random
+import shlex
 import shutil
 import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -53,14 +57,19 @@ SAMPLE_SEED = 20261130
 BASE_PORT = 9910
 
 
-def copy_repository(target: Path) -> None:
-    """The repository's tracked files in ``target``, with a venv that has the kit and cosmic-ray."""
+def refresh_copy(target: Path) -> None:
+    """The repository's tracked files, as they are now, in ``target``."""
     files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
     for name in (f.decode() for f in files if f):
         source = REPO / name
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
+
+
+def copy_repository(target: Path) -> None:
+    """The repository's tracked files in ``target``, with a venv that has the kit and cosmic-ray."""
+    refresh_copy(target)
     subprocess.run([sys.executable, "-m", "venv", str(target / ".venv")], check=True)
     pip = [str(target / ".venv" / "bin" / "python"), "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "-e", f"{target}[test]", "cosmic-ray"], check=True)
@@ -132,6 +141,51 @@ def summary(items: list[Any]) -> dict[str, Any]:
             "survivors": sorted(survivors, key=lambda s: (s["module"], s["line"]))}  # fmt: skip
 
 
+def rejudge_one(copy: Path, group: str, survivor: dict[str, Any]) -> str:
+    """Apply one survivor's diff in ``copy``, run its group's command there, undo the diff:
+    ``killed`` or ``survived``."""
+    diff = survivor["diff"].split("--- mutation diff ---\n", 1)[-1]
+    subprocess.run(["patch", "-s", "-p1"], input=diff, text=True, cwd=copy, check=True)
+    try:
+        env = dict(os.environ, PATH=f"{copy / '.venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+        try:
+            done = subprocess.run(
+                shlex.split(COMMANDS[group]), cwd=copy, env=env, capture_output=True, timeout=TIMEOUT, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return "killed"
+        return "survived" if done.returncode == 0 else "killed"
+    finally:
+        subprocess.run(["patch", "-s", "-R", "-p1"], input=diff, text=True, cwd=copy, check=True)
+
+
+def rejudge(results: dict[str, Any], work: Path, workers: int) -> None:
+    """Judge the survivors of an earlier run again with today's tests (after a gap was closed);
+    each survivor records its new outcome, each group its new score."""
+    copies: queue.Queue[Path] = queue.Queue()
+    for n in range(workers):
+        refresh_copy(work / f"worker-{n}")
+        copies.put(work / f"worker-{n}")
+
+    def judged(group: str, survivor: dict[str, Any]) -> str:
+        copy = copies.get()  # one mutant at a time in each copy
+        try:
+            return rejudge_one(copy, group, survivor)
+        finally:
+            copies.put(copy)
+
+    for group in ("cpython", "pypy"):
+        survivors = results.get(group, {}).get("survivors", [])
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(judged, [group] * len(survivors), survivors))
+        for survivor, outcome in zip(survivors, outcomes, strict=True):
+            survivor["rejudged"] = outcome
+        if survivors:
+            found = results[group]
+            killed = found["killed"] + outcomes.count("killed")
+            found["rejudged"] = {"killed": killed, "score": round(killed / found["judged"], 4)}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the sessions (resuming where a previous run stopped) and write the results."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
@@ -139,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", default="/tmp/rckit-mutation")
     parser.add_argument("--modules", nargs="*", help="only these files of reference/")
     parser.add_argument("--output", default=str(REPO / "mutation" / "results.json"))
+    parser.add_argument("--rejudge", help="a results file of an earlier run: judge its survivors again with today's tests")
     parser.add_argument("--sample", type=int, help=f"judge this many mutants of each group, drawn at random (seed {SAMPLE_SEED})")
     args = parser.parse_args(argv)
     work = Path(args.work_dir)
@@ -146,6 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     for n in range(args.workers):
         if not (work / f"worker-{n}" / ".venv").is_dir():
             copy_repository(work / f"worker-{n}")
+    if args.rejudge:
+        earlier = json.loads(Path(args.rejudge).read_text())
+        rejudge(earlier, work, args.workers)
+        Path(args.output).write_text(json.dumps(earlier, indent=1) + "\n")
+        for group in ("cpython", "pypy"):
+            if "rejudged" in earlier.get(group, {}):
+                print(f"{group}: {earlier[group]['rejudged']} after judging {len(earlier[group]['survivors'])} survivors again")
+        return 0
     workers = []
     for n in range(args.workers):
         copy = work / f"worker-{n}"
