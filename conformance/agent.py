@@ -828,6 +828,18 @@ def act_inspect_result_type(params, worker):
             facts[label] = None
         except Exception as exc:
             facts[label] = type(exc).__name__
+    for label, attempt in (
+        ("setattr_other", lambda: setattr(value, "not_a_field", 1)),
+        ("delattr_other", lambda: delattr(value, "not_a_field")),
+        ("replace_unknown", lambda: value.__replace__(not_a_field=1, nor_this=2)),
+        ("replace_field", lambda: list(kind(range(16)).__replace__(ru_maxrss=-5))),
+    ):
+        if label.startswith("replace") and not hasattr(kind, "__replace__"):
+            continue
+        try:
+            facts[label] = encode(attempt())
+        except Exception as exc:
+            facts[label] = "%s: %s" % (type(exc).__name__, safe_str(exc))
     facts["unchanged"] = encode(value)
     try:
         copied = pickle.loads(pickle.dumps(value, protocol=2))

@@ -114,7 +114,7 @@ def make_struct_rusage(module: str) -> type:
         def __delattr__(self, name: str) -> None:
             if name in RUSAGE_FIELDS:
                 raise AttributeError("readonly attribute")
-            raise AttributeError("'%s' object has no attribute '%s'" % (TYPE_NAME, name))
+            raise AttributeError("'%s' object has no attribute '%s'%s" % (TYPE_NAME, name, B.NO_DICT_SUFFIX))
 
     for index, (name, doc) in enumerate(zip(RUSAGE_FIELDS, FIELD_DOCS)):
         setattr(struct_rusage, name, property(itemgetter(index), doc=doc))

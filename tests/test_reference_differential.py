@@ -161,6 +161,9 @@ limit_values = st.one_of(
 changeable = st.sampled_from([1, 4, 7])
 well_formed_limits = st.tuples(limit_values, limit_values)
 
+#: struct_rusage's second argument: absent, empty, naming a field the sequence already holds, naming no field.
+struct_dicts = st.sampled_from([None, {}, {"x": 1}, {"ru_utime": 1}, {"ru_nivcsw": 1, "ru_spare": 2}, 5])
+
 calls = st.one_of(
     st.tuples(changeable, well_formed_limits).map(lambda a: ("setrlimit", list(a), {})),
     st.tuples(st.just(0), changeable, well_formed_limits).map(lambda a: ("prlimit", list(a), {})),
@@ -174,8 +177,17 @@ calls = st.one_of(
     st.sampled_from(
         [("prlimit", [], {}), ("prlimit", [0], {}), ("prlimit", [0, 4, None, 1], {}), ("prlimit", [0], {"resource": 4})]
     ),
-    st.tuples(st.one_of(st.integers(13, 18).map(lambda n: list(range(n))), junk), st.sampled_from([None, {}, {"x": 1}, 5])).map(
+    st.tuples(st.one_of(st.integers(13, 18).map(lambda n: list(range(n))), junk), struct_dicts).map(
         lambda a: ("struct_rusage", [a[0]] if a[1] is None else list(a), {})
+    ),
+    st.sampled_from(
+        [
+            ("struct_rusage", [], {"sequence": list(range(16))}),
+            ("struct_rusage", [list(range(16))], {"sequence": list(range(16))}),
+            ("struct_rusage", [list(range(16))], {"dict": {}}),
+            ("struct_rusage", [list(range(16)), {}, 1], {}),
+            ("struct_rusage", [], {}),
+        ]
     ),
 )
 
