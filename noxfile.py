@@ -4,7 +4,7 @@ nox -s tests lint                  the kit's own tests and static checks (what C
 nox -s "conformance(host)"         this interpreter's resource and the reference (the main job)
 nox -s conformance                 one session per interpreter found (missing ones are skipped)
 nox -s matrix                      every interpreter in one run, one report
-nox -s "chroot(arm64)"             a Debian arm64 chroot under qemu-user (i386, arm64, s390x)
+nox -s "chroot(armhf)"             a Debian architecture chroot (i386, arm64, armel, armhf, ppc64el, ...)
 nox -s "chroot(sid)"               every Python of a Debian sid chroot (also forky, trixie)
 nox -s build_chroots               build the chroots CI uses (sid), so the tests can use them
 nox -s benchmark                   ns per call against the C module, per interpreter
@@ -14,6 +14,7 @@ nox -s mutation                    every mutant of reference/ against the suite 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -30,10 +31,13 @@ INTERPRETERS = [
     "cpython2.7", "cpython3.6", "cpython3.7", "cpython3.8", "cpython3.9", "cpython3.10",
     "cpython3.11", "cpython3.12", "cpython3.13", "cpython3.14", "cpython3.15", "pypy3.9", "debian-python3",
 ]  # fmt: skip
-ARCHES = ["i386", "arm64", "s390x"]
-#: The release chroots of platforms/data/debian-releases.json, then the architectures
-#: (tests/test_chroots.py checks that every release there has its session here).
-CHROOTS = ["sid", "forky", "trixie", "i386", "arm64", "s390x"]
+#: The release chroots of platforms/data/debian-releases.json, then the architecture chroots of
+#: debian-architectures.json (tests/test_chroots.py checks that this list is exactly those).
+CHROOTS = [
+    "sid", "forky", "trixie",
+    "i386", "arm64", "armel", "armhf", "armhf-bookworm", "ppc64el", "riscv64", "s390x", "mips64el",
+]  # fmt: skip
+ARCHES = [c["name"] for c in json.loads((ROOT / "platforms" / "data" / "debian-architectures.json").read_text())["chroots"]]
 PACKAGES = ROOT / "build" / "typecheck"
 
 
@@ -122,8 +126,9 @@ def matrix(session: nox.Session) -> None:
 def chroot(session: nox.Session, name: str) -> None:
     """Build (or reuse) a Debian chroot and judge the resource module and the reference in each of
     its interpreters: a release chroot (sid: CPython 3.13-3.15, debug builds, PyPy 3.11) or an
-    architecture chroot, whose platform entry the C probe checks first."""
-    session.install("-e", ".")
+    architecture chroot, whose platform entry the C probe checks first and whose reference the
+    differential test then compares with the chroot's own C module."""
+    session.install("-e", ".[test]")
     if os.geteuid() != 0:
         session.skip("building and entering chroots needs root")
     _apt_install(session, "debootstrap", "qemu-user-static", "binfmt-support")
@@ -131,6 +136,10 @@ def chroot(session: nox.Session, name: str) -> None:
     if name in ARCHES:
         session.run("python", "-m", "rckit.conformance.chroots", "probe", name)
     session.run("python", "-m", "rckit.conformance", "--chroot", name, "--report", f"reports/chroot-{name}", *session.posargs)
+    if name in ARCHES:
+        others = [other for other in ARCHES if other != name and other.startswith(name)]
+        only = " and ".join([f"chroot-{name}", *(f"not chroot-{other}" for other in others)])
+        session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_reference_differential.py", "-k", only)
 
 
 @nox.session

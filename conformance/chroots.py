@@ -2,9 +2,10 @@
 
 Two kinds, both cached under ``$RCKIT_CHROOT_CACHE`` (default /var/cache/rckit/chroots/<name>):
 
-* an **architecture** chroot (i386, arm64, s390x, ...): Debian's python3 of a foreign
-  architecture, run natively (i386 on x86_64) or under qemu-user. Which Debian architecture and
-  qemu binary belong to which platform entry is platform data (``toolchain`` in targets.json).
+* an **architecture** chroot (i386, arm64, armhf, armhf-bookworm, ...): Debian's python3 of a
+  foreign architecture and release, run natively (i386 on x86_64) or under qemu-user. Which Debian
+  architecture and release each is, and which platform entry it runs, is platform data
+  (platforms/data/debian-architectures.json); the qemu binary is the entry's (targets.json).
 * a **release** chroot (sid, forky, trixie): a Debian release of this machine's own architecture
   with several interpreters installed (platforms/data/debian-releases.json); every python3.N,
   python3.Nd and pypy3 in it is a candidate.
@@ -28,10 +29,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rckit.conformance.containment import contained_argv
-from rckit.platforms import DebianRelease, Target, debian_releases, targets
+from rckit.platforms import DebianArchitecture, DebianRelease, Target, debian_architectures, debian_releases, targets
 
 __all__ = [
     "CACHE",
+    "architecture",
     "build",
     "chroot_names",
     "chroot_python",
@@ -45,7 +47,6 @@ __all__ = [
 ]
 
 CACHE = Path(os.environ.get("RCKIT_CHROOT_CACHE", "/var/cache/rckit/chroots"))
-SUITE = os.environ.get("RCKIT_DEBIAN_SUITE", "bookworm")
 MIRROR = os.environ.get("RCKIT_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 MARKER = ".rckit-chroot.json"
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
@@ -65,16 +66,20 @@ def release(name: str) -> DebianRelease | None:
 
 def chroot_names() -> list[str]:
     """Every chroot the kit knows how to build: the release names, then the architectures."""
-    arches = sorted({a for t in targets().values() if (a := t.toolchain.get("debian_arch"))})
-    return [*debian_releases(), *arches]
+    return [*debian_releases(), *debian_architectures()]
 
 
-def target_for_arch(arch: str) -> Target:
-    """The platform entry whose Debian architecture is ``arch`` (KeyError names the choices)."""
-    found = {t.toolchain.get("debian_arch"): t for t in targets().values() if t.toolchain.get("debian_arch")}
-    if arch not in found:
-        raise KeyError(f"no platform entry for Debian architecture {arch!r}; known: {sorted(a for a in found if a)}")
-    return found[arch]
+def architecture(name: str) -> DebianArchitecture:
+    """The architecture chroot called ``name`` (KeyError names the choices)."""
+    found = debian_architectures()
+    if name not in found:
+        raise KeyError(f"no architecture chroot {name!r}; known: {sorted(found)}")
+    return found[name]
+
+
+def target_for_arch(name: str) -> Target:
+    """The platform entry that the architecture chroot ``name`` runs (KeyError names the choices)."""
+    return targets()[architecture(name).target]
 
 
 def chroot_dir(name: str) -> Path:
@@ -83,8 +88,12 @@ def chroot_dir(name: str) -> Path:
 
 
 def is_built(name: str) -> bool:
-    """The chroot exists and finished building."""
-    return (chroot_dir(name) / MARKER).is_file()
+    """The chroot exists and finished building (an architecture chroot: of the release its entry
+    names now; one left from another release is rebuilt)."""
+    marker = chroot_dir(name) / MARKER
+    if not marker.is_file():
+        return False
+    return release(name) is not None or json.loads(marker.read_text()).get("suite") == architecture(name).suite
 
 
 def chroot_python(arch: str) -> str:
@@ -143,17 +152,21 @@ def build(name: str, force: bool = False) -> Path:
     return directory
 
 
-def _build_arch(arch: str, partial: Path) -> dict[str, object]:
-    """A minimal Debian chroot of ``arch`` with python3 (two debootstrap stages, the second one
-    run by the foreign architecture's own binaries)."""
-    target = target_for_arch(arch)
-    ensure_binfmt(target)
+def _build_arch(name: str, partial: Path) -> dict[str, object]:
+    """A minimal Debian chroot of an architecture and release with python3 (two debootstrap
+    stages, the second one run by the foreign architecture's own binaries)."""
+    entry = architecture(name)
+    ensure_binfmt(targets()[entry.target])
     subprocess.run(
-        ["debootstrap", f"--arch={arch}", "--foreign", "--variant=minbase", "--include=python3", SUITE, str(partial), MIRROR],
+        ["debootstrap", f"--arch={entry.arch}", "--foreign", "--variant=minbase", "--include=python3", entry.suite, str(partial),
+         MIRROR, str(SCRIPTS / entry.suite)],
         check=True,
-    )
+    )  # fmt: skip
     subprocess.run(["chroot", str(partial), "/debootstrap/debootstrap", "--second-stage"], check=True)
-    return {"arch": arch, "suite": SUITE, "target": target.id}
+    done = subprocess.run(["chroot", str(partial), "/usr/bin/python3", "-c", "import sys; print(sys.version)"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    return {"arch": entry.arch, "suite": entry.suite, "target": entry.target,
+            "interpreters": {"python3": done.stdout.strip().replace("\n", " ")}}  # fmt: skip
 
 
 def _build_release(wanted: DebianRelease, partial: Path) -> dict[str, object]:
@@ -199,22 +212,22 @@ def enter_argv(root: str, command: Sequence[str]) -> list[str]:
     return contained_argv(command, root)
 
 
-def _probe(arch: str) -> int:
-    if release(arch) is not None:
-        print(f"{arch}: a release chroot of this machine's own architecture; nothing to probe")
+def _probe(name: str) -> int:
+    if release(name) is not None:
+        print(f"{name}: a release chroot of this machine's own architecture; nothing to probe")
         return 0
     from rckit.conformance.toolchain import for_target
     from rckit.platforms.cprobe import build_and_run, compare
 
-    target = target_for_arch(arch)
-    toolchain = for_target(target)
+    entry, target = architecture(name), target_for_arch(name)
+    toolchain = for_target(target, entry.triplet)
     if toolchain is None:
-        print(f"{arch}: no cross compiler or qemu for {target.id} here ({target.toolchain})")
+        print(f"{name}: no cross compiler or qemu for {target.id} here ({entry.triplet or target.toolchain})")
         return 1
     problems = compare(target, build_and_run(target, toolchain.cc, toolchain.static, toolchain.run_prefix))
     for problem in problems:
         print(f"{target.id}: {problem}")
-    print(f"{arch} ({target.id}): {'agrees with the C headers' if not problems else f'{len(problems)} difference(s)'}")
+    print(f"{name} ({target.id}): {'agrees with the C headers' if not problems else f'{len(problems)} difference(s)'}")
     return 1 if problems else 0
 
 
@@ -222,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build, list, probe or enter chroots, or list a chroot's interpreters."""
     parser = argparse.ArgumentParser(prog="python -m rckit.conformance.chroots", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    build_cmd = sub.add_parser("build", help="build (or reuse) chroots: Debian releases (sid, ...) or architectures (arm64, ...)")
+    build_cmd = sub.add_parser("build", help="build (or reuse) chroots: Debian releases (sid, ...) or architectures (armhf, ...)")
     build_cmd.add_argument("name", nargs="*", help=f"one of {', '.join(chroot_names())}")
     build_cmd.add_argument("--ci", action="store_true", help="also every release chroot the CI job uses (sid)")
     build_cmd.add_argument("--force", action="store_true", help="rebuild even if cached")
@@ -246,8 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return max(_probe(arch) for arch in args.arch)
     elif args.command == "list":
         for name in chroot_names():
-            kind = "release" if release(name) else "arch"
-            print(f"{name:10} {kind:8} {'built' if is_built(name) else 'not built':10} {chroot_dir(name)}")
+            kind = "release" if release(name) else f"{architecture(name).arch}/{architecture(name).suite}"
+            print(f"{name:15} {kind:17} {'built' if is_built(name) else 'not built':10} {chroot_dir(name)}")
     elif args.command == "interpreters":
         if not is_built(args.name):
             print(f"{args.name} is not built (python -m rckit.conformance.chroots build {args.name})", file=sys.stderr)

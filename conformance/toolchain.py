@@ -28,11 +28,12 @@ class Toolchain:
         self.cc, self.static, self.run_prefix = cc, static, run_prefix
 
 
-def for_target(target: Target) -> Toolchain | None:
-    """The toolchain for ``target`` on this machine, or None if none is installed."""
-    if target.id == current().id and shutil.which("cc"):
+def for_target(target: Target, triplet: str | None = None) -> Toolchain | None:
+    """The toolchain for ``target`` on this machine, or None if none is installed. ``triplet``
+    names another Debian cross compiler for the same entry (armel's arm-linux-gnueabi for armhf's)."""
+    if target.id == current().id and shutil.which("cc") and triplet is None:
         return Toolchain(["cc"], False, [])
-    data = target.toolchain
+    data = dict(target.toolchain, triplet=triplet) if triplet else target.toolchain
     command = data.get("cc") or (f"{data['triplet']}-gcc" if "triplet" in data else None)
     compiler = shutil.which(command) if command else None
     emulator = shlex.split(data.get("qemu", ""))

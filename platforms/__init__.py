@@ -21,6 +21,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 __all__ = [
     "DATA_DIR",
+    "DebianArchitecture",
     "DebianRelease",
     "Field",
     "Identity",
@@ -30,6 +31,7 @@ __all__ = [
     "Struct",
     "Target",
     "current",
+    "debian_architectures",
     "debian_releases",
     "host_identity",
     "os_family",
@@ -110,6 +112,19 @@ class DebianRelease(NamedTuple):
     packages: Tuple[str, ...]
     ci: bool
     seen: Dict[str, str]
+    purpose: str
+
+
+class DebianArchitecture(NamedTuple):
+    """A chroot of one Debian architecture and release, and the platform entry it runs."""
+
+    name: str
+    arch: str
+    suite: str
+    target: str
+    time_bits: Optional[int]
+    triplet: Optional[str]
+    source: str
     purpose: str
 
 
@@ -236,6 +251,28 @@ def debian_releases() -> Dict[str, DebianRelease]:
         )
         for raw in _load("debian-releases.json")["releases"]
     }
+
+
+@lru_cache(maxsize=None)
+def debian_architectures() -> Dict[str, DebianArchitecture]:
+    """The architecture chroots of ``debian-architectures.json``, by name (i386, armhf-bookworm, ...).
+    :class:`PlatformError` if one names an unknown platform entry or source."""
+    data = _load("debian-architectures.json")
+    found = {}
+    for raw in data["chroots"]:
+        if raw["target"] not in targets() or raw["source"] not in data["sources"]:
+            raise PlatformError("debian-architectures.json: %s names an unknown target or source" % raw["name"])
+        found[raw["name"]] = DebianArchitecture(
+            name=raw["name"],
+            arch=raw["arch"],
+            suite=raw["suite"],
+            target=raw["target"],
+            time_bits=raw.get("time_bits"),
+            triplet=raw.get("triplet"),
+            source=raw["source"],
+            purpose=raw["purpose"],
+        )
+    return found
 
 
 def select(identity: Identity) -> Target:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from rckit.conformance import chroots
-from rckit.platforms import debian_releases
+from rckit.platforms import debian_architectures, debian_releases, targets
 
 
 def test_every_release_names_its_suite_packages_and_fallback_script() -> None:
@@ -49,5 +49,34 @@ def test_every_chroot_has_a_nox_session(repo: Path) -> None:
         for node in tree.body
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "CHROOTS"
     )
-    assert set(debian_releases()) <= set(literal)
-    assert set(literal) <= set(chroots.chroot_names())
+    assert literal == chroots.chroot_names()
+
+
+def test_every_architecture_chroot_names_its_release_entry_and_source() -> None:
+    """Which Debian architecture and release each chroot is comes from platforms/ data, and each
+    32-bit one says the width of time_t its programs use (both ARM ABIs appear: time32 and time64)."""
+    found = debian_architectures()
+    debian = {"i386", "arm64", "armel", "armhf", "ppc64el", "riscv64", "s390x", "mips64el"}
+    assert {entry.arch for entry in found.values()} >= debian
+    for entry in found.values():
+        target = targets()[entry.target]
+        assert entry.suite in ("bookworm", "trixie"), entry.name
+        assert (entry.time_bits is not None) == (target.pointer_bits == 32), entry.name
+        if entry.time_bits == 64:
+            assert "rusage-ilp32-time64" in {variant.layout.name for variant in target.rusage}, entry.name
+    assert {e.time_bits for e in found.values() if e.arch == "armhf"} == {32, 64}
+
+
+def test_an_architecture_chroot_of_another_release_counts_as_not_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chroots, "CACHE", tmp_path)
+    (tmp_path / "armhf").mkdir()
+    marker = tmp_path / "armhf" / chroots.MARKER
+    marker.write_text(json.dumps({"arch": "armhf", "suite": "bookworm"}))
+    assert not chroots.is_built("armhf")
+    marker.write_text(json.dumps({"arch": "armhf", "suite": chroots.architecture("armhf").suite}))
+    assert chroots.is_built("armhf")
+
+
+def test_an_unknown_architecture_chroot_names_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="armhf-bookworm"):
+        chroots.target_for_arch("armhf-sarge")

@@ -25,13 +25,14 @@ from rckit.conformance.candidates import AgentCandidate, Candidate, CandidateSpe
 from rckit.conformance.chroots import chroot_python, interpreters, is_built
 from rckit.conformance.discovery import find, version_of
 from rckit.conformance.values import Attr, Exploding, Foreign, IndexOnly, IntOnly, IntSubclass, Iter, Opaque, Outcome, Pid
-from rckit.platforms import debian_releases
+from rckit.platforms import debian_architectures, debian_releases
 
 SUBJECT, ORACLE = "rckit.reference.resource", "resource"
 PAIRS = ["host", "cpython3.8", "cpython3.9", "cpython3.10", "cpython3.11", "cpython3.12", "cpython3.13", "pypy3.9"]
-#: Debian chroots (32-bit i386 natively; arm64 and big-endian s390x under qemu-user): the chroot's
-#: python3 with its own C module against the reference inside the same chroot.
-CHROOTS = ["chroot-i386", "chroot-arm64", "chroot-s390x"]
+#: Debian architecture chroots (i386 natively; the others, big-endian s390x and the time32 and
+#: time64 32-bit ARMs among them, under qemu-user): the chroot's python3 with its own C module
+#: against the reference inside the same chroot.
+CHROOTS = [f"chroot-{name}" for name in debian_architectures()]
 
 
 def _release_interpreters() -> dict[str, str]:
