@@ -35,7 +35,7 @@ INTERPRETERS = [
 #: debian-architectures.json (tests/test_chroots.py checks that this list is exactly those).
 CHROOTS = [
     "sid", "forky", "trixie",
-    "i386", "arm64", "armel", "armhf", "armhf-bookworm", "ppc64el", "riscv64", "s390x", "mips64el",
+    "i386", "arm64", "armel", "armel-bookworm", "armhf", "armhf-bookworm", "ppc64el", "riscv64", "s390x", "mips64el",
 ]  # fmt: skip
 ARCHES = [c["name"] for c in json.loads((ROOT / "platforms" / "data" / "debian-architectures.json").read_text())["chroots"]]
 PACKAGES = ROOT / "build" / "typecheck"

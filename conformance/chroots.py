@@ -93,7 +93,7 @@ def is_built(name: str) -> bool:
     marker = chroot_dir(name) / MARKER
     if not marker.is_file():
         return False
-    return release(name) is not None or json.loads(marker.read_text()).get("suite") == architecture(name).suite
+    return release(name) is not None or json.loads(marker.read_text()).get("suite") in architecture(name).suites
 
 
 def chroot_python(arch: str) -> str:
@@ -153,19 +153,29 @@ def build(name: str, force: bool = False) -> Path:
 
 
 def _build_arch(name: str, partial: Path) -> dict[str, object]:
-    """A minimal Debian chroot of an architecture and release with python3 (two debootstrap
-    stages, the second one run by the foreign architecture's own binaries)."""
+    """A minimal Debian chroot of an architecture with python3, from the first of its releases
+    the mirror serves whole (two debootstrap stages, the second one run by the foreign
+    architecture's own binaries)."""
     entry = architecture(name)
     ensure_binfmt(targets()[entry.target])
-    subprocess.run(
-        ["debootstrap", f"--arch={entry.arch}", "--foreign", "--variant=minbase", "--include=python3", entry.suite, str(partial),
-         MIRROR, str(SCRIPTS / entry.suite)],
-        check=True,
-    )  # fmt: skip
+    missed = []
+    for suite in entry.suites:
+        shutil.rmtree(partial, ignore_errors=True)
+        fetched = subprocess.run(
+            ["debootstrap", f"--arch={entry.arch}", "--foreign", "--variant=minbase", "--include=python3", suite, str(partial),
+             MIRROR, str(SCRIPTS / suite if (SCRIPTS / suite).exists() else SCRIPTS / "sid")],
+            check=False,
+        )  # fmt: skip
+        if fetched.returncode == 0:
+            break
+        missed.append(suite)
+        print(f"{name}: debootstrap could not fetch {entry.arch} {suite} from {MIRROR}", file=sys.stderr)
+    else:
+        raise RuntimeError(f"{name}: the mirror {MIRROR} served none of {', '.join(entry.suites)} for {entry.arch} whole")
     subprocess.run(["chroot", str(partial), "/debootstrap/debootstrap", "--second-stage"], check=True)
     done = subprocess.run(["chroot", str(partial), "/usr/bin/python3", "-c", "import sys; print(sys.version)"],
                           capture_output=True, text=True, check=False)  # fmt: skip
-    return {"arch": entry.arch, "suite": entry.suite, "target": entry.target,
+    return {"arch": entry.arch, "suite": suite, "missed": missed, "target": entry.target,
             "interpreters": {"python3": done.stdout.strip().replace("\n", " ")}}  # fmt: skip
 
 
@@ -259,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return max(_probe(arch) for arch in args.arch)
     elif args.command == "list":
         for name in chroot_names():
-            kind = "release" if release(name) else f"{architecture(name).arch}/{architecture(name).suite}"
+            kind = "release" if release(name) else f"{architecture(name).arch}/{'|'.join(architecture(name).suites)}"
             print(f"{name:15} {kind:17} {'built' if is_built(name) else 'not built':10} {chroot_dir(name)}")
     elif args.command == "interpreters":
         if not is_built(args.name):

@@ -120,7 +120,7 @@ class DebianArchitecture(NamedTuple):
 
     name: str
     arch: str
-    suite: str
+    suites: Tuple[str, ...]
     target: str
     time_bits: Optional[int]
     triplet: Optional[str]
@@ -265,7 +265,7 @@ def debian_architectures() -> Dict[str, DebianArchitecture]:
         found[raw["name"]] = DebianArchitecture(
             name=raw["name"],
             arch=raw["arch"],
-            suite=raw["suite"],
+            suites=tuple(raw["suites"]),
             target=raw["target"],
             time_bits=raw.get("time_bits"),
             triplet=raw.get("triplet"),

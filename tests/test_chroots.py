@@ -60,11 +60,12 @@ def test_every_architecture_chroot_names_its_release_entry_and_source() -> None:
     assert {entry.arch for entry in found.values()} >= debian
     for entry in found.values():
         target = targets()[entry.target]
-        assert entry.suite in ("bookworm", "trixie"), entry.name
+        assert set(entry.suites) <= {"bookworm", "trixie", "forky"}, entry.name
         assert (entry.time_bits is not None) == (target.pointer_bits == 32), entry.name
         if entry.time_bits == 64:
             assert "rusage-ilp32-time64" in {variant.layout.name for variant in target.rusage}, entry.name
     assert {e.time_bits for e in found.values() if e.arch == "armhf"} == {32, 64}
+    assert {e.time_bits for e in found.values() if e.arch == "armel"} == {32, 64}
 
 
 def test_an_architecture_chroot_of_another_release_counts_as_not_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,7 +74,7 @@ def test_an_architecture_chroot_of_another_release_counts_as_not_built(tmp_path:
     marker = tmp_path / "armhf" / chroots.MARKER
     marker.write_text(json.dumps({"arch": "armhf", "suite": "bookworm"}))
     assert not chroots.is_built("armhf")
-    marker.write_text(json.dumps({"arch": "armhf", "suite": chroots.architecture("armhf").suite}))
+    marker.write_text(json.dumps({"arch": "armhf", "suite": chroots.architecture("armhf").suites[0]}))
     assert chroots.is_built("armhf")
 
 
