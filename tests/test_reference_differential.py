@@ -266,6 +266,7 @@ def zero_cpu_limit(fn: str, args: list[Any]) -> bool:
 def pid_truncation_bug(oracle: Candidate, fn: str, args: list[Any]) -> bool:
     """CPython 3.12.0-3.12.2 truncates prlimit's pid (gh-117021); the reference is 3.12.3+."""
     pid = args[0] if fn == "prlimit" and args else None
+    pid = pid.value if isinstance(pid, IndexOnly) else pid
     return (3, 12, 0) <= oracle.info.version_tuple < (3, 12, 3) and isinstance(pid, int) and not -(2**31) <= pid < 2**31
 
 
@@ -300,6 +301,30 @@ def test_reference_matches_cpython_on_every_limit_edge(pair: tuple[Candidate, Ca
             expected, expected_after = run(oracle, function, args, {})
             assert got == expected, f"{function}{tuple(args)}\n  CPython:   {expected}\n  reference: {got}"
             assert got_after == expected_after, f"{function}{tuple(args)} left limits {got_after}, CPython {expected_after}"
+
+
+#: The edges of a C int (and of a C long) for the parameters CPython declares as int: the
+#: resource, getrusage's who and prlimit's pid; plain and behind __index__.
+INT_EDGES = [-(2**63) - 1, -(2**31) - 1, -(2**31), -(2**31) + 1, -1, 0, 2**31 - 1, 2**31, 2**63]
+INT_EDGE_CALLS = [
+    *(("getrusage", [who]) for who in [*INT_EDGES, IndexOnly(-(2**31) - 1), IndexOnly(2**31)]),
+    *(("getrlimit", [resource]) for resource in [*INT_EDGES, IndexOnly(-(2**31) - 1), IndexOnly(2**31)]),
+    *(("prlimit", [pid, 4]) for pid in [*INT_EDGES, IndexOnly(2**31 - 1), IndexOnly(2**31)] if pid != 0),
+    *(("prlimit", [Pid("self"), resource]) for resource in [-(2**31) - 1, -(2**31), 2**31 - 1, 2**31]),
+]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the differential oracle pairs are Linux interpreters")
+def test_reference_matches_cpython_on_every_int_edge(pair: tuple[Candidate, Candidate]) -> None:
+    """Every C int edge as a resource, a who and a (read-only) pid gives CPython's result or
+    exception and message (the drawn calls may miss one)."""
+    oracle, subject = pair
+    for function, args in INT_EDGE_CALLS:
+        got, _ = run(subject, function, args, {})
+        if pid_truncation_bug(oracle, function, args):
+            continue
+        expected, _ = run(oracle, function, args, {})
+        assert got == expected, f"{function}{tuple(args)}\n  CPython:   {expected}\n  reference: {got}"
 
 
 def test_same_public_names_and_values(pair: tuple[Candidate, Candidate]) -> None:
