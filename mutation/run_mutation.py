@@ -46,7 +46,7 @@ CPYTHON_MODULES = [
 PYPY_MODULES = ["reference/_ffi_cffi.py"]
 QUICK_RUN = "python -m rckit.conformance --impl rckit.reference.resource --profile quick -n 0 --report .mutation-report"
 DIFFERENTIAL = "python -m pytest -x -q -p no:cacheprovider tests/test_reference_differential.py -k"
-FACTS = "python -m pytest -x -q -p no:cacheprovider tests/test_version_facts.py"
+FACTS = "python -m pytest -x -q -p no:cacheprovider tests/test_version_facts.py tests/test_reference_backend.py"
 #: Run by each worker in its copy through sh (cosmic-ray runs the command without a shell).
 COMMANDS = {
     "cpython": f"sh -c '{FACTS} && {DIFFERENTIAL} \"host or sid-python3.13 or sid-python3.15\" && {QUICK_RUN}'",

@@ -43,8 +43,9 @@ class Binding(NamedTuple):
     null: Any
 
 
-def _format(byteorder: str, size: int, parts: List[Tuple[Field, str]]) -> str:
-    """A struct format reading ``parts`` (field, code) at their offsets from a ``size``-byte struct."""
+def _format(byteorder: str, parts: List[Tuple[Field, str]]) -> str:
+    """A struct format reading ``parts`` (field, code) at their offsets from the start of a struct
+    (``unpack_from`` needs nothing past the last one)."""
     fmt = ["<" if byteorder == "little" else ">"]
     position = 0
     for field, code in parts:
@@ -65,8 +66,8 @@ def rlimit_codecs(target: Target, signed_reads: bool = True) -> Tuple[struct.Str
     cur, mx = layout.fields["rlim_cur"], layout.fields["rlim_max"]
     signed = _SIGNED[target.rlimit.rlim_size]
     read = signed if signed_reads else signed.upper()
-    unpack = _format(target.byteorder, layout.size, [(cur, read), (mx, read)])
-    pack = _format(target.byteorder, layout.size, [(cur, signed.upper()), (mx, signed.upper())])
+    unpack = _format(target.byteorder, [(cur, read), (mx, read)])
+    pack = _format(target.byteorder, [(cur, signed.upper()), (mx, signed.upper())])
     return struct.Struct(pack), struct.Struct(unpack)
 
 
@@ -94,8 +95,8 @@ def rusage_decoders(layout: Struct, byteorder: str) -> Tuple[struct.Struct, stru
         (Field(layout.fields[n].offset - start, layout.fields[n].size), _SIGNED[layout.fields[n].size]) for n in RUSAGE_FIELDS[2:]
     ]
     return (
-        struct.Struct(_format(byteorder, layout.size, times)),
-        struct.Struct(_format(byteorder, layout.size - start, counters)),
+        struct.Struct(_format(byteorder, times)),
+        struct.Struct(_format(byteorder, counters)),
         start,
     )
 

@@ -187,6 +187,7 @@ calls = st.one_of(
             ("struct_rusage", [list(range(16))], {"sequence": list(range(16))}),
             ("struct_rusage", [list(range(16))], {"dict": {}}),
             ("struct_rusage", [list(range(16)), {}, 1], {}),
+            ("struct_rusage", [list(range(16))], {"fields": {}}),
             ("struct_rusage", [], {}),
         ]
     ),

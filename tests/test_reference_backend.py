@@ -1,0 +1,36 @@
+"""The reference's native layer: cffi's ABI mode on PyPy (where ctypes calls are slow), ctypes on
+CPython (where cffi would be an extra dependency and is no faster); both read the same platform entry."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rckit.conformance.discovery import find
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+from bench import stage_reference  # noqa: E402
+
+BACKEND = "from rckit.reference import _api; print(_api._native.backend)"
+
+
+def backend_in(command: list[str], stage: Path) -> str:
+    """The backend the reference picks when imported by ``command`` from a staged copy."""
+    done = subprocess.run([*command, "-c", f"import sys; sys.path.insert(0, {str(stage)!r}); {BACKEND}"],
+                          capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(sys.implementation.name == "pypy", reason="the harness runs on CPython; PyPy is judged below")
+def test_cpython_binds_the_c_library_with_ctypes(tmp_path: Path) -> None:
+    assert backend_in([sys.executable], stage_reference(tmp_path / "stage")) == "ctypes"
+
+
+def test_pypy_binds_the_c_library_with_cffi(tmp_path: Path) -> None:
+    pypy = find("pypy3.9") or find("pypy3")
+    if pypy is None:
+        pytest.skip("no PyPy on this machine (apt-get install pypy3)")
+    assert backend_in(pypy.command.split(), stage_reference(tmp_path / "stage")) == "cffi"
