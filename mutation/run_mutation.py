@@ -5,6 +5,7 @@ conformance suite and the differential test.
     python mutation/run_mutation.py --modules reference/_convert.py --workers 2
     python mutation/run_mutation.py --sample 150 --workers 2  # a random sample, an estimate
     python mutation/run_mutation.py --rejudge mutation/results.json  # survivors, with today's tests
+    python mutation/run_mutation.py --rejudge mutation/results.json --full  # ... and the whole differential
 
 The repository is copied into ``--work-dir`` once per worker (the working tree is never mutated),
 each copy with a virtual environment of its own; cosmic-ray's HTTP workers run there, one per
@@ -17,7 +18,10 @@ copy, and each mutant is judged by the test command of its group:
 * the cffi backend (only PyPy uses it): the differential test of PyPy against CPython 3.9 and a
   quick conformance run of the reference under PyPy.
 
-A mutant is killed when its command fails (or exceeds the time limit). The results, with the diff
+``--full`` judges survivors again with the whole differential test instead (every interpreter
+here: pyenv's CPython 3.8-3.13, PyPy, every release chroot and the native i386 chroot; minutes per
+mutant), which tells a gap in the tests from a mutant only another version or a 32-bit build can
+kill. A mutant is killed when its command fails (or exceeds the time limit). The results, with the diff
 of every survivor, go to ``mutation/results.json`` for triage (``mutation/survivors.toml``).
 """
 
@@ -52,6 +56,8 @@ COMMANDS = {
     "cpython": f"sh -c '{FACTS} && {DIFFERENTIAL} \"host or sid-python3.13 or sid-python3.15\" && {QUICK_RUN}'",
     "pypy": f"sh -c '{DIFFERENTIAL} pypy3.9 && {QUICK_RUN.replace('--impl', '--python /usr/bin/pypy3 --impl')}'",
 }
+#: The whole differential test: every interpreter but the emulated chroots (slow under qemu).
+FULL_DIFFERENTIAL = f"sh -c '{FACTS} && {DIFFERENTIAL} \"not chroot or chroot-i386\"'"
 TIMEOUT = 240.0
 SAMPLE_SEED = 20261130
 BASE_PORT = 9910
@@ -141,17 +147,16 @@ def summary(items: list[Any]) -> dict[str, Any]:
             "survivors": sorted(survivors, key=lambda s: (s["module"], s["line"]))}  # fmt: skip
 
 
-def rejudge_one(copy: Path, group: str, survivor: dict[str, Any]) -> str:
-    """Apply one survivor's diff in ``copy``, run its group's command there, undo the diff:
-    ``killed`` or ``survived``."""
+def rejudge_one(copy: Path, command: str, survivor: dict[str, Any]) -> str:
+    """Apply one survivor's diff in ``copy``, run ``command`` there, undo the diff: ``killed`` or
+    ``survived`` (a command that runs past its time limit kills)."""
+    limit = TIMEOUT * 4 if command == FULL_DIFFERENTIAL else TIMEOUT
     diff = survivor["diff"].split("--- mutation diff ---\n", 1)[-1]
     subprocess.run(["patch", "-s", "-p1"], input=diff, text=True, cwd=copy, check=True)
     try:
         env = dict(os.environ, PATH=f"{copy / '.venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}")
         try:
-            done = subprocess.run(
-                shlex.split(COMMANDS[group]), cwd=copy, env=env, capture_output=True, timeout=TIMEOUT, check=False
-            )
+            done = subprocess.run(shlex.split(command), cwd=copy, env=env, capture_output=True, timeout=limit, check=False)
         except subprocess.TimeoutExpired:
             return "killed"
         return "survived" if done.returncode == 0 else "killed"
@@ -159,9 +164,10 @@ def rejudge_one(copy: Path, group: str, survivor: dict[str, Any]) -> str:
         subprocess.run(["patch", "-s", "-R", "-p1"], input=diff, text=True, cwd=copy, check=True)
 
 
-def rejudge(results: dict[str, Any], work: Path, workers: int) -> None:
-    """Judge the survivors of an earlier run again with today's tests (after a gap was closed);
-    each survivor records its new outcome, each group its new score."""
+def rejudge(results: dict[str, Any], work: Path, workers: int, full: bool = False) -> None:
+    """Judge the survivors of an earlier run again with today's tests (after a gap was closed), or
+    with the whole differential test (``full``); each survivor records its new outcome (and, when
+    full, ``killed_by_full``), each group its new score."""
     copies: queue.Queue[Path] = queue.Queue()
     for n in range(workers):
         refresh_copy(work / f"worker-{n}")
@@ -170,7 +176,7 @@ def rejudge(results: dict[str, Any], work: Path, workers: int) -> None:
     def judged(group: str, survivor: dict[str, Any]) -> str:
         copy = copies.get()  # one mutant at a time in each copy
         try:
-            return rejudge_one(copy, group, survivor)
+            return rejudge_one(copy, FULL_DIFFERENTIAL if full else COMMANDS[group], survivor)
         finally:
             copies.put(copy)
 
@@ -179,7 +185,9 @@ def rejudge(results: dict[str, Any], work: Path, workers: int) -> None:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(judged, [group] * len(survivors), survivors))
         for survivor, outcome in zip(survivors, outcomes, strict=True):
-            survivor["rejudged"] = outcome
+            survivor["killed_by_full" if full else "rejudged"] = outcome == "killed" if full else outcome
+        if full:
+            continue
         if survivors:
             found = results[group]
             killed = found["killed"] + outcomes.count("killed")
@@ -194,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", nargs="*", help="only these files of reference/")
     parser.add_argument("--output", default=str(REPO / "mutation" / "results.json"))
     parser.add_argument("--rejudge", help="a results file of an earlier run: judge its survivors again with today's tests")
+    parser.add_argument("--full", action="store_true", help="with --rejudge: judge by the whole differential test")
     parser.add_argument("--sample", type=int, help=f"judge this many mutants of each group, drawn at random (seed {SAMPLE_SEED})")
     args = parser.parse_args(argv)
     work = Path(args.work_dir)
@@ -203,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             copy_repository(work / f"worker-{n}")
     if args.rejudge:
         earlier = json.loads(Path(args.rejudge).read_text())
-        rejudge(earlier, work, args.workers)
+        rejudge(earlier, work, args.workers, args.full)
         Path(args.output).write_text(json.dumps(earlier, indent=1) + "\n")
         for group in ("cpython", "pypy"):
             if "rejudged" in earlier.get(group, {}):
