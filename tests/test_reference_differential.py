@@ -163,7 +163,17 @@ changeable = st.sampled_from([1, 4, 7])
 well_formed_limits = st.tuples(limit_values, limit_values)
 
 #: struct_rusage's second argument: absent, empty, naming a field the sequence already holds, naming no field.
-struct_dicts = st.sampled_from([None, {}, {"x": 1}, {"ru_utime": 1}, {"ru_nivcsw": 1, "ru_spare": 2}, 5])
+STRUCT_DICTS = [None, {}, {"x": 1}, {"ru_utime": 1}, {"ru_nivcsw": 1, "ru_spare": 2}, 5]
+struct_dicts = st.sampled_from(STRUCT_DICTS)
+#: struct_rusage's arguments by keyword, by both, too many, none, and a keyword that names nothing.
+STRUCT_RUSAGE_SHAPES: list[tuple[str, list[Any], dict[str, Any]]] = [
+    ("struct_rusage", [], {"sequence": list(range(16))}),
+    ("struct_rusage", [list(range(16))], {"sequence": list(range(16))}),
+    ("struct_rusage", [list(range(16))], {"dict": {}}),
+    ("struct_rusage", [list(range(16)), {}, 1], {}),
+    ("struct_rusage", [list(range(16))], {"fields": {}}),
+    ("struct_rusage", [], {}),
+]
 
 calls = st.one_of(
     st.tuples(changeable, well_formed_limits).map(lambda a: ("setrlimit", list(a), {})),
@@ -181,16 +191,7 @@ calls = st.one_of(
     st.tuples(st.one_of(st.integers(13, 18).map(lambda n: list(range(n))), junk), struct_dicts).map(
         lambda a: ("struct_rusage", [a[0]] if a[1] is None else list(a), {})
     ),
-    st.sampled_from(
-        [
-            ("struct_rusage", [], {"sequence": list(range(16))}),
-            ("struct_rusage", [list(range(16))], {"sequence": list(range(16))}),
-            ("struct_rusage", [list(range(16))], {"dict": {}}),
-            ("struct_rusage", [list(range(16)), {}, 1], {}),
-            ("struct_rusage", [list(range(16))], {"fields": {}}),
-            ("struct_rusage", [], {}),
-        ]
-    ),
+    st.sampled_from(STRUCT_RUSAGE_SHAPES),
 )
 
 
@@ -315,6 +316,14 @@ INT_EDGE_CALLS = [
 ]
 
 
+#: Every way of building a struct_rusage: each second argument with a 16-item sequence, and each
+#: keyword shape.
+STRUCT_RUSAGE_CALLS = [
+    *(("struct_rusage", [list(range(16))] if d is None else [list(range(16)), d], {}) for d in STRUCT_DICTS),
+    *STRUCT_RUSAGE_SHAPES,
+]
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the differential oracle pairs are Linux interpreters")
 def test_reference_matches_cpython_on_every_int_edge(pair: tuple[Candidate, Candidate]) -> None:
     """Every C int edge as a resource, a who and a (read-only) pid gives CPython's result or
@@ -326,6 +335,17 @@ def test_reference_matches_cpython_on_every_int_edge(pair: tuple[Candidate, Cand
             continue
         expected, _ = run(oracle, function, args, {})
         assert got == expected, f"{function}{tuple(args)}\n  CPython:   {expected}\n  reference: {got}"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the differential oracle pairs are Linux interpreters")
+def test_reference_matches_cpython_on_every_struct_rusage_shape(pair: tuple[Candidate, Candidate]) -> None:
+    """struct_rusage built every way (a dict naming a field or none, keywords, too many
+    arguments) gives CPython's result or TypeError and message."""
+    oracle, subject = pair
+    for function, args, kwargs in STRUCT_RUSAGE_CALLS:
+        got, _ = run(subject, function, args, kwargs)
+        expected, _ = run(oracle, function, args, kwargs)
+        assert got == expected, f"{function}{tuple(args)} {kwargs}\n  CPython:   {expected}\n  reference: {got}"
 
 
 def test_same_public_names_and_values(pair: tuple[Candidate, Candidate]) -> None:
