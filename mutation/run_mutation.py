@@ -149,9 +149,13 @@ def summary(items: list[Any]) -> dict[str, Any]:
 
 def rejudge_one(copy: Path, command: str, survivor: dict[str, Any]) -> str:
     """Apply one survivor's diff in ``copy``, run ``command`` there, undo the diff: ``killed`` or
-    ``survived`` (a command that runs past its time limit kills)."""
+    ``survived`` (a command that runs past its time limit kills), or ``gone`` if the diff no
+    longer applies (the code it mutated has changed)."""
     limit = TIMEOUT * 4 if command == FULL_DIFFERENTIAL else TIMEOUT
     diff = survivor["diff"].split("--- mutation diff ---\n", 1)[-1]
+    trial = subprocess.run(["patch", "-s", "-p1", "--dry-run"], input=diff, text=True, cwd=copy, capture_output=True, check=False)
+    if trial.returncode:
+        return "gone"  # the code it mutated has changed since
     subprocess.run(["patch", "-s", "-p1"], input=diff, text=True, cwd=copy, check=True)
     try:
         env = dict(os.environ, PATH=f"{copy / '.venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}")
