@@ -37,6 +37,7 @@ from rckit.conformance.values import Outcome, decode, encode, outcome_from_reply
 
 __all__ = [
     "CALL_TIMEOUT",
+    "EMULATION_SLOWDOWN",
     "HANG_BUDGET",
     "IMPORT_TIMEOUT",
     "MAX_REPLY",
@@ -67,6 +68,12 @@ IMPORT_TIMEOUT = _seconds("RCKIT_IMPORT_TIMEOUT", 30.0)
 #: Seconds of waiting for a hung candidate, per harness process: a request never waits longer than
 #: what is left, and once it is spent the candidate's remaining tests are not judged (errors).
 HANG_BUDGET = _seconds("RCKIT_HANG_BUDGET", 30.0)
+#: How many times longer a candidate of another machine (run by qemu-user) may take for anything:
+#: its time limits and its hang budget are stretched by this factor once it has described itself.
+#: Measured here (2 cores, load 5): python3 under qemu-aarch64 starting a second python3 took
+#: 6.7-8.2 s (natively 0.2 s), so a test that execs a new interpreter ran past CALL_TIMEOUT and
+#: the hang budget, and every later test of the candidate went unjudged.
+EMULATION_SLOWDOWN = _seconds("RCKIT_EMULATION_SLOWDOWN", 5.0)
 #: The longest reply line accepted (bytes).
 MAX_REPLY = 8 << 20
 #: How much of the agent's output (stdout and stderr of the candidate) is kept for messages.
@@ -120,6 +127,13 @@ class HangBudget:
     def __init__(self, seconds: float = HANG_BUDGET) -> None:
         self.left = seconds
         self.hangs: list[str] = []
+        self.stretched = False
+
+    def stretch(self, factor: float) -> None:
+        """Give an emulated candidate ``factor`` times the budget (once, however many agents)."""
+        if not self.stretched:
+            self.left *= factor
+            self.stretched = True
 
     @property
     def exhausted(self) -> bool:
@@ -180,6 +194,9 @@ class AgentProcess:
     def __init__(self, argv: list[str], env: dict[str, str], label: str, budget: HangBudget | None = None) -> None:
         self.label = label
         self.budget = budget or HangBudget()
+        #: Time limits are multiplied by this (EMULATION_SLOWDOWN once the candidate turns out to
+        #: run on another machine than the harness).
+        self.slowdown = 1.0
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -226,6 +243,9 @@ class AgentProcess:
             raise CannotJudge(
                 f"the agent died while importing the module (status {self.proc.returncode}): {self.output.last_line()}"
             ) from None
+        if description.get("platform", {}).get("machine", os.uname().machine) != os.uname().machine:
+            self.slowdown = EMULATION_SLOWDOWN
+            self.budget.stretch(EMULATION_SLOWDOWN)
         return description
 
     # --- one request ----------------------------------------------------------------------------
@@ -278,6 +298,7 @@ class AgentProcess:
             raise AgentError(f"{self.label}: the agent is gone. Its output:\n{self.output.text()[-2000:]}") from None
         if op == "exit" and to is None:
             return {}
+        timeout *= self.slowdown
         limit = timeout if self.budget.left >= timeout else max(self.budget.left, 0.1)
         started = time.monotonic()
         try:
@@ -294,7 +315,7 @@ class AgentProcess:
 
     def read_unsolicited(self, timeout: float = CALL_TIMEOUT) -> dict[str, Any]:
         """Read a message no request asked for (the end of a session that exited by itself)."""
-        return self._note_end(self._readline(time.monotonic() + timeout))
+        return self._note_end(self._readline(time.monotonic() + timeout * self.slowdown))
 
     def _note_end(self, reply: dict[str, Any]) -> dict[str, Any]:
         if "ended" in reply:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,11 +55,13 @@ def leftovers(run_dir: Path) -> list[str]:
     return found
 
 
-def judge(tmp_path: Path, *modules: str, tests: str, extra_env: dict[str, str] | None = None, workers: str = "0") -> Any:
-    """Run the CLI on ``modules`` (quick profile, the selected tests) in ``tmp_path``, with its
-    TMPDIR there too; returns (exit status, seconds, report or None, output)."""
+def judge(
+    tmp_path: Path, *modules: str, tests: str, extra_env: dict[str, str] | None = None, workers: str = "0", python: str = ""
+) -> Any:
+    """Run the CLI on ``modules`` (quick profile, the selected tests; in ``python`` if given) in
+    ``tmp_path``, with its TMPDIR there too; returns (exit status, seconds, report or None, output)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    impls = [arg for module in modules for arg in ("--impl", module)]
+    impls = [arg for module in modules for arg in ("--impl", module)] + (["--python", python] if python else [])
     env = dict(os.environ, TMPDIR=str(tmp_path), **SHORT, **(extra_env or {}))
     started = time.monotonic()
     done = run_suite(*impls, "--path", str(CANDIDATES), "--profile", "quick", "--report", str(tmp_path), "-n", workers,
@@ -114,6 +117,24 @@ def test_a_call_that_never_returns_costs_the_hang_budget_in_all_not_per_test(tmp
     assert "not judged: the candidate hung" in reasons(report, "hangs_in_getrusage")
     assert seconds < 6 + NORMAL, f"{seconds:.1f} s"
     assert not leftovers(tmp_path)
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64" or not shutil.which("linux32"), reason="needs linux32 on x86_64")
+@pytest.mark.parametrize("emulated", [True, False], ids=["another machine", "this machine"])
+def test_another_machines_candidate_gets_stretched_time_limits(tmp_path: Path, emulated: bool) -> None:
+    """A candidate whose interpreter reports another machine (as under qemu-user; here linux32
+    makes it say i686) gets RCKIT_EMULATION_SLOWDOWN times the time limits: a 3-second call passes
+    under a 2-second limit stretched 3 times, and hangs without the stretch."""
+    python = f"linux32 {sys.executable}" if emulated else sys.executable
+    tests = "usage_sixteen_items or usage_field_types"
+    code, _, report, output = judge(tmp_path, "slow_getrusage", tests=tests, extra_env={"RCKIT_EMULATION_SLOWDOWN": "3"},
+                                    python=python)  # fmt: skip
+    assert report is not None, output[-3000:]
+    statuses = {by[c]["status"] for by in report["matrix"].values() for c in by if c.endswith(":slow_getrusage")}
+    if emulated:
+        assert code == 0 and statuses - {"not run", "waived"} == {"pass"}, output[-3000:]
+    else:
+        assert code == 1 and "no reply within 2 s to call" in output, output[-3000:]
 
 
 @pytest.mark.parametrize(
