@@ -153,10 +153,11 @@ def rejudge_one(copy: Path, command: str, survivor: dict[str, Any]) -> str:
     longer applies (the code it mutated has changed)."""
     limit = TIMEOUT * 4 if command == FULL_DIFFERENTIAL else TIMEOUT
     diff = survivor["diff"].split("--- mutation diff ---\n", 1)[-1]
-    trial = subprocess.run(["patch", "-s", "-p1", "--dry-run"], input=diff, text=True, cwd=copy, capture_output=True, check=False)
+    patch = ["patch", "-s", "-p1", "--fuzz=3"]  # the context may have moved since
+    trial = subprocess.run([*patch, "--dry-run"], input=diff, text=True, cwd=copy, capture_output=True, check=False)
     if trial.returncode:
         return "gone"  # the code it mutated has changed since
-    subprocess.run(["patch", "-s", "-p1"], input=diff, text=True, cwd=copy, check=True)
+    subprocess.run(patch, input=diff, text=True, cwd=copy, check=True)
     try:
         env = dict(os.environ, PATH=f"{copy / '.venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}")
         try:
@@ -165,7 +166,7 @@ def rejudge_one(copy: Path, command: str, survivor: dict[str, Any]) -> str:
             return "killed"
         return "survived" if done.returncode == 0 else "killed"
     finally:
-        subprocess.run(["patch", "-s", "-R", "-p1"], input=diff, text=True, cwd=copy, check=True)
+        subprocess.run([*patch, "-R"], input=diff, text=True, cwd=copy, check=True)
 
 
 def rejudge(results: dict[str, Any], work: Path, workers: int, full: bool = False) -> None:
