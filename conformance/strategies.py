@@ -16,7 +16,9 @@ from rckit.conformance.values import Exploding, IntOnly, Opaque
 __all__ = [
     "BOUNDARIES",
     "C_INT_MAX",
+    "SAFE_CEILINGS",
     "SAFE_FLOORS",
+    "ceiling",
     "huge_ints",
     "invalid_resources",
     "junk",
@@ -38,6 +40,22 @@ SAFE_FLOORS = {
     "RLIMIT_STACK": 2**20,
     "RLIMIT_NOFILE": 256,
 }
+#: The highest value a disposable child may set for a resource and live. Linux keeps the CPU limit
+#: in nanoseconds, multiplying the seconds by NSEC_PER_SEC in 64 bits (posix_cputimers_group_init
+#: and check_rlimit in kernel/time/posix-cpu-timers.c): from 2**64 // 10**9 + 1 = 18446744074 s on
+#: the product wraps, and the child dies of SIGXCPU (or SIGKILL, for the hard limit) at the next
+#: tick, as measured here for 18446744074 and 2**57. A child that sets such a value and is slow
+#: to set the next one (under qemu-user, say) was killed mid-test.
+SAFE_CEILINGS = {
+    "RLIMIT_CPU": 2**64 // 10**9,
+}
+
+
+def ceiling(name: str, top: int) -> int:
+    """``top``, or lower if values above it would kill the child that sets ``name``."""
+    return min(top, SAFE_CEILINGS.get(name, top))
+
+
 #: Resources whose limit a child can change freely (within the floors above).
 SETTABLE = (
     "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_RSS",
@@ -71,7 +89,7 @@ def limit_pair_under(name: str, hard_now: int, infinity: int, max_finite: int) -
     """(soft, hard) with floor <= soft <= hard <= hard_now, biased to boundaries and equality;
     under an unlimited hard limit, finite values go up to ``max_finite``."""
     floor = SAFE_FLOORS.get(name, 0)
-    top = max_finite if hard_now == infinity else hard_now
+    top = ceiling(name, max_finite if hard_now == infinity else hard_now)
     if top < floor:
         return st.nothing()
 

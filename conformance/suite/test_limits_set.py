@@ -61,7 +61,7 @@ def test_limits_soft_moves_freely(candidate: Candidate, group: str, data: st.Dat
     name, number = data.draw(S.settable_resources(info, group), label="resource")
     with candidate.isolated() as child:
         _, hard = child.getrlimit(number)
-        top = limit_range(info).max_finite if hard == info.infinity else hard
+        top = S.ceiling(name, limit_range(info).max_finite if hard == info.infinity else hard)
         floor = S.SAFE_FLOORS.get(name, 0)
         assume(top > floor)
         steps = data.draw(st.lists(st.integers(floor, top), min_size=2, max_size=5), label="soft values")
