@@ -1233,11 +1233,30 @@ class Channel(object):
             data = data[written:]
 
 
+#: Other names of a signal number, never the one to report (SIGABRT, SIGCHLD, SIGIO instead).
+SIGNAL_ALIASES = ("SIGIOT", "SIGCLD", "SIGPOLL")
+
+
+def signal_name(number):
+    """This platform's name for a signal number (numbers differ: SIGXCPU is 24 on x86 and ARM,
+    30 on MIPS), or None if it has none."""
+    import signal
+
+    for name in sorted(dir(signal)):
+        usable = name.startswith("SIG") and not name.startswith("SIG_") and name not in SIGNAL_ALIASES
+        if usable and getattr(signal, name) == number:
+            return name
+    return None
+
+
 def wait_status(status):
-    """A waitpid status as JSON: exit code, or signal and core flag."""
+    """A waitpid status as JSON: exit code, or signal (its number and, since numbers differ by
+    architecture, its name here) and core flag."""
     if os.WIFSIGNALED(status):
-        return {"exit_code": None, "signal": os.WTERMSIG(status), "core_dumped": bool(os.WCOREDUMP(status))}
-    return {"exit_code": os.WEXITSTATUS(status), "signal": None, "core_dumped": False}
+        number = os.WTERMSIG(status)
+        return {"exit_code": None, "signal": number, "signal_name": signal_name(number),
+                "core_dumped": bool(os.WCOREDUMP(status))}  # fmt: skip
+    return {"exit_code": os.WEXITSTATUS(status), "signal": None, "signal_name": None, "core_dumped": False}
 
 
 def serve(worker, channel):

@@ -101,6 +101,17 @@ class EndStatus:
     exit_code: int | None
     signal: int | None
     core_dumped: bool
+    #: The signal's name on the candidate's platform, where numbers differ (SIGXCPU is 30 on MIPS).
+    signal_name: str | None = None
+
+    @classmethod
+    def from_reply(cls, ended: dict[str, Any]) -> EndStatus:
+        """The status an agent's ``ended`` message describes."""
+        return cls(ended["exit_code"], ended["signal"], ended["core_dumped"], ended.get("signal_name"))
+
+    def killed_by(self, name: str) -> bool:
+        """The child died of the signal called ``name`` on its own platform."""
+        return self.signal is not None and self.signal_name == name
 
     def describe(self) -> str:
         """Human words for assertion messages."""
@@ -108,7 +119,7 @@ class EndStatus:
 
         if self.signal is not None:
             known = self.signal in signal.Signals._value2member_map_
-            name = signal.Signals(self.signal).name if known else str(self.signal)
+            name = self.signal_name or (signal.Signals(self.signal).name if known else str(self.signal))
             return f"killed by {name}" + (" (core dumped)" if self.core_dumped else "")
         return f"exited with code {self.exit_code}"
 
@@ -322,7 +333,7 @@ class AgentProcess:
             ended = reply["ended"]
             session = self.sessions.pop(ended["pid"], None)
             if session is not None:
-                session.status = EndStatus(ended["exit_code"], ended["signal"], ended["core_dumped"])
+                session.status = EndStatus.from_reply(ended)
         return reply
 
     def ok(self, op: str, to: int | None = None, timeout: float = CALL_TIMEOUT, **fields: Any) -> Any:
@@ -334,7 +345,7 @@ class AgentProcess:
                 f"{self.label}: {error.get('type', error.get('kind'))}: {error.get('message')}\n{error.get('traceback', '')}"
             )
         if "ended" in reply:
-            raise SessionEnded(EndStatus(reply["ended"]["exit_code"], reply["ended"]["signal"], reply["ended"]["core_dumped"]))
+            raise SessionEnded(EndStatus.from_reply(reply["ended"]))
         return reply["ok"]
 
     # --- ending ----------------------------------------------------------------------------
