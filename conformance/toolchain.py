@@ -42,12 +42,22 @@ def for_target(target: Target, triplet: str | None = None) -> Toolchain | None:
     return Toolchain([compiler], bool(data.get("static", True)), emulator)
 
 
+def _triplet(info: Info) -> str | None:
+    """The candidate's own Debian multiarch triplet where it has a cross compiler of its own and
+    is not its platform entry's (armel's arm-linux-gnueabi under the armhf entry: a library
+    built for the hard-float ABI is refused by an armel interpreter's loader)."""
+    multiarch = str(info.raw["platform"].get("multiarch") or "")
+    if info.target is None or not multiarch or multiarch == info.target.toolchain.get("triplet"):
+        return None
+    return multiarch if shutil.which(f"{multiarch}-gcc") else None
+
+
 @cache
-def _probe(target_id: str) -> dict[str, Any] | None:
+def _probe(target_id: str, triplet: str | None = None) -> dict[str, Any] | None:
     from rckit.platforms import targets
 
     target = targets()[target_id]
-    toolchain = for_target(target)
+    toolchain = for_target(target, triplet)
     if toolchain is None:
         return None
     outputs = build_and_run(target, toolchain.cc, toolchain.static, toolchain.run_prefix)
@@ -58,14 +68,14 @@ def probe_for(info: Info) -> dict[str, Any] | None:
     """The C probe's output for the candidate's platform (cached), or None without a toolchain."""
     if info.target is None:
         return None
-    return _probe(info.target.id)
+    return _probe(info.target.id, _triplet(info))
 
 
 @cache
-def _inject_library(target_id: str) -> Path | None:
+def _inject_library(target_id: str, triplet: str | None = None) -> Path | None:
     from rckit.platforms import targets
 
-    toolchain = for_target(targets()[target_id])
+    toolchain = for_target(targets()[target_id], triplet)
     if toolchain is None:
         return None
     output = Path(tempfile.mkdtemp(prefix="rckit-inject-")) / "inject.so"
@@ -80,4 +90,4 @@ def inject_library_for(info: Info) -> Path | None:
     """The fault-injection library built for the candidate's platform (cached), or None."""
     if info.target is None:
         return None
-    return _inject_library(info.target.id)
+    return _inject_library(info.target.id, _triplet(info))

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from rckit.conformance import strategies as S
 from rckit.conformance.agent_process import Session
 from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Candidate
+from rckit.conformance.candidates import Candidate, Info
 from rckit.conformance.limit_range import limit_range
+from rckit.conformance.proc_limits import kernel_limits
 
 rule = pytest.mark.rule
 
@@ -26,12 +27,11 @@ def _core(candidate: Candidate) -> int:
     return candidate.info.resource("RLIMIT_CORE")
 
 
-def _kernel_limits(child: Session, pid: int | str, number: int, infinity: int) -> tuple[int, int]:
-    rows = child.act("proc_limits", pid=pid)
-    if not rows["available"]:
+def _kernel_limits(child: Session, pid: int | str, number: int, info: Info) -> tuple[int, int]:
+    reply = child.act("proc_limits", pid=pid)
+    if not reply["available"]:
         not_applicable("no /proc/<pid>/limits to check the target process with")
-    _, soft, hard = rows["rows"][number]
-    return (infinity if soft is None else soft, infinity if hard is None else hard)
+    return kernel_limits(info, reply)[number]
 
 
 @rule("PRLIMIT.SELF")
@@ -76,7 +76,7 @@ def test_prlimit_acts_on_named_process(candidate: Candidate) -> None:
         outcome = child.call("prlimit", sleeper, number, new)
         assert outcome.returned and outcome.value == theirs.value, f"prlimit(sleeper, CORE, {new}) {outcome}"
         assert child.call("prlimit", sleeper, number).value == new
-        assert _kernel_limits(child, sleeper, number, info.infinity) == new, "the kernel disagrees"
+        assert _kernel_limits(child, sleeper, number, info) == new, "the kernel disagrees"
         assert child.getrlimit(number) == mine, "prlimit on another pid changed the caller"
 
 
