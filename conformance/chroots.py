@@ -152,6 +152,12 @@ def build(name: str, force: bool = False) -> Path:
     return directory
 
 
+def _script(suite: str, fallback: str = "sid") -> Path:
+    """debootstrap's script for ``suite``; an older debootstrap does not know newer suites by
+    name, and those are bootstrapped like ``fallback``."""
+    return SCRIPTS / suite if (SCRIPTS / suite).exists() else SCRIPTS / fallback
+
+
 def _build_arch(name: str, partial: Path) -> dict[str, object]:
     """A minimal Debian chroot of an architecture with python3, from the first of its releases
     the mirror serves whole (two debootstrap stages, the second one run by the foreign
@@ -163,7 +169,7 @@ def _build_arch(name: str, partial: Path) -> dict[str, object]:
         shutil.rmtree(partial, ignore_errors=True)
         fetched = subprocess.run(
             ["debootstrap", f"--arch={entry.arch}", "--foreign", "--variant=minbase", "--include=python3", suite, str(partial),
-             MIRROR, str(SCRIPTS / suite if (SCRIPTS / suite).exists() else SCRIPTS / "sid")],
+             MIRROR, str(_script(suite))],
             check=False,
         )  # fmt: skip
         if fetched.returncode == 0:
@@ -181,9 +187,7 @@ def _build_arch(name: str, partial: Path) -> dict[str, object]:
 
 def _build_release(wanted: DebianRelease, partial: Path) -> dict[str, object]:
     """A chroot of Debian ``wanted.suite`` for this machine's architecture with its packages."""
-    script = SCRIPTS / wanted.suite
-    if not script.exists():  # an older debootstrap does not know newer suites by name
-        script = SCRIPTS / wanted.script
+    script = _script(wanted.suite, wanted.script)
     subprocess.run(
         ["debootstrap", "--variant=minbase", "--include=python3", wanted.suite, str(partial), MIRROR, str(script)], check=True
     )

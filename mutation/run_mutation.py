@@ -190,7 +190,10 @@ def rejudge(results: dict[str, Any], work: Path, workers: int, full: bool = Fals
         with ThreadPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(judged, [group] * len(survivors), survivors))
         for survivor, outcome in zip(survivors, outcomes, strict=True):
-            survivor["killed_by_full" if full else "rejudged"] = outcome == "killed" if full else outcome
+            if full:
+                survivor["killed_by_full"] = outcome == "killed"
+            else:
+                survivor["rejudged"] = outcome
         if full:
             continue
         if survivors:
