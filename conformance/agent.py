@@ -744,7 +744,8 @@ def act_spawn_sleeper(params, worker):
 
 
 def act_proc_limits(params, worker):
-    """/proc/<pid>/limits in resource-number order: [name, soft, hard], None meaning unlimited."""
+    """/proc/<pid>/limits as the kernel prints it: [name, soft, hard] rows in the kernel's own
+    resource order (rckit.conformance.proc_limits maps them by name), None meaning unlimited."""
     text = read_text("/proc/%s/limits" % params["pid"])
     if text is None:
         return {"available": False}
