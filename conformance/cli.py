@@ -5,6 +5,7 @@
     python -m rckit.conformance --python pypy3 --python "chroot /srv/arm64 python3"
     python -m rckit.conformance --chroot sid            # every Python of a Debian sid chroot
     python -m rckit.conformance --all-interpreters [--chroot i386 --chroot arm64]
+    python -m rckit.conformance atlas reports/*/conformance.json -o atlas.html
 
 Everything after ``--`` goes to pytest. The exit status is non-zero only when a result is
 unexpected (a failure that is not a known deviation, or a harness error).
@@ -79,6 +80,17 @@ def _parser() -> argparse.ArgumentParser:
         default=str(min(os.cpu_count() or 1, 4)),
         help="pytest-xdist workers (default: CPUs, at most 4; 0 for none)",
     )
+    parser.add_argument(
+        "--expectations",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="your own known deviations, in the format of platforms/expectations (repeatable; "
+        "schema: rckit/conformance/schemas/expectations.schema.json)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress lines (by default: the candidate being judged and the time left)"
+    )
     parser.add_argument("--strict", action="store_true", help="an unexpected pass fails the run too")
     parser.add_argument("pytest_extra", nargs="*", help="arguments for pytest (after --)")
     return parser
@@ -103,11 +115,13 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         "-rfE",
         f"--rckit-profile={args.profile}",
         f"--rckit-report={args.report}",
+        f"--rckit-progress={'off' if args.quiet else 'auto'}",
     ]
     if args.workers != "0":
         result += ["-n", args.workers]
     if args.strict:
         result.append("--rckit-strict")
+    result += [f"--rckit-expectations={Path(f).resolve()}" for f in args.expectations]
     result += [f"--path={path}" for path in args.path]
     if args.in_process:
         result.append("--in-process")
@@ -135,9 +149,22 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _subcommand(argv: Sequence[str]) -> int | None:
+    """Run ``atlas`` (merge reports into one HTML page) when asked; None for a conformance run."""
+    if argv and argv[0] == "atlas":
+        from rckit.conformance import atlas
+
+        return atlas.main(argv[1:])
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the suite; the process exit status of pytest. SIGTERM (a CI time limit) stops it as
     Ctrl-C does: pytest ends its workers, whose candidates' agents end with them."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    status = _subcommand(argv)
+    if status is not None:
+        return status
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
     return int(pytest.main(pytest_args(args)))

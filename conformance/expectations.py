@@ -1,6 +1,8 @@
 """Known deviations: which (candidate, rule) pairs are expected to fail, and why.
 
-The data is JSON in ``platforms/expectations/`` (one file per implementation or environment).
+The data is JSON in ``platforms/expectations/`` (one file per implementation or environment),
+plus any files a user names with ``--expectations`` (an interpreter's own known deviations, kept in
+its repository); every file must match ``schemas/expectations.schema.json``.
 Each deviation names a rule, optionally a test, a ``when`` clause that selects candidates, the
 reason, and a link. A matching test runs as an expected failure: failing is reported as a known
 deviation, passing as an unexpected pass.
@@ -10,19 +12,27 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.specifiers import SpecifierSet
+import jsonschema
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from rckit import platforms
 from rckit.conformance.candidates import Candidate
 
-__all__ = ["EXPECTATIONS_DIR", "Deviation", "load", "matching"]
+__all__ = ["EXPECTATIONS_DIR", "SCHEMA_PATH", "Deviation", "ExpectationsError", "load", "load_file", "matching"]
 
 EXPECTATIONS_DIR = Path(next(iter(platforms.__path__))) / "expectations"
+#: The published format of an expectations file.
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "expectations.schema.json"
 WHEN_KEYS = frozenset({"implementation", "module", "python", "platform", "emulated", "privileged"})
+
+
+class ExpectationsError(ValueError):
+    """An expectations file that cannot be used: unreadable, not JSON, or not in the schema's shape."""
 
 
 @dataclass(frozen=True)
@@ -70,27 +80,54 @@ class Deviation:
         return True
 
 
-def load(directory: Path = EXPECTATIONS_DIR) -> list[Deviation]:
-    """Every deviation in the expectations folder; ValueError for a malformed entry."""
+def _schema() -> dict[str, Any]:
+    return dict(json.loads(SCHEMA_PATH.read_text()))
+
+
+def load_file(path: Path, source: str | None = None) -> list[Deviation]:
+    """The deviations of one expectations file, each naming ``source`` (default: the path) as
+    where it came from. :class:`ExpectationsError` says which entry is malformed and how."""
+    source = source or str(path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExpectationsError(f"{source}: cannot be read ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ExpectationsError(f"{source}: not JSON: {exc}") from None
+    validator = jsonschema.Draft202012Validator(_schema())
+    problems = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if problems:
+        lines = [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in problems[:10]]
+        raise ExpectationsError(f"{source}: does not match {SCHEMA_PATH.name}:\n  " + "\n  ".join(lines))
+    deviations = []
+    for n, entry in enumerate(data["deviations"]):
+        if "python" in entry.get("when", {}):
+            try:
+                SpecifierSet(entry["when"]["python"])
+            except InvalidSpecifier:
+                wrong = entry["when"]["python"]
+                raise ExpectationsError(f"{source}: deviations/{n}/when/python: {wrong!r} is not PEP 440") from None
+        deviations.append(
+            Deviation(
+                rule=entry["rule"],
+                reason=entry["reason"],
+                link=entry["link"],
+                when=entry.get("when", {}),
+                test=entry.get("test"),
+                source=source,
+            )
+        )
+    return deviations
+
+
+def load(directory: Path = EXPECTATIONS_DIR, extra: Sequence[Path] = ()) -> list[Deviation]:
+    """Every deviation in the kit's expectations folder (sources named ``platforms/expectations/NAME``),
+    then those of the user's ``extra`` files (named by their path)."""
     deviations = []
     for path in sorted(directory.glob("*.json")):
-        for entry in json.loads(path.read_text())["deviations"]:
-            unknown = set(entry.get("when", {})) - WHEN_KEYS
-            if unknown or not entry.get("reason") or not entry.get("link"):
-                raise ValueError(
-                    f"{path.name}: deviation {entry.get('rule')} needs rule, when ({sorted(WHEN_KEYS)}), reason and link; "
-                    f"unknown keys {sorted(unknown)}"
-                )
-            deviations.append(
-                Deviation(
-                    rule=entry["rule"],
-                    reason=entry["reason"],
-                    link=entry["link"],
-                    when=entry.get("when", {}),
-                    test=entry.get("test"),
-                    source=path.name,
-                )
-            )
+        deviations += load_file(path, f"platforms/expectations/{path.name}")
+    for path in extra:
+        deviations += load_file(Path(path))
     return deviations
 
 

@@ -9,6 +9,7 @@ does nothing.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -19,12 +20,18 @@ from rckit.conformance.agent_process import AgentError, CannotJudge
 from rckit.conformance.applicability import NA_PREFIX
 from rckit.conformance.candidates import CandidateSpec, make_candidate
 from rckit.conformance.isolation import LimitsSnapshot
+from rckit.conformance.progress import MODES, Progress
 from rckit.conformance.report import TestResult, build, terminal_lines, write
 from rckit.spec import load
 
-__all__ = ["PROPERTY", "Aggregator", "candidate_specs"]
+__all__ = ["EXPECTATION_PROPERTY", "PROPERTY", "Aggregator", "candidate_specs", "falsifying_lines"]
 
 PROPERTY = "rckit"
+#: The user property that carries the known deviation a test was marked with (file, reason, link).
+EXPECTATION_PROPERTY = "rckit-expectation"
+#: How hypothesis introduces the example it reports (the wording changed across its versions).
+FALSIFYING_HEADERS = re.compile(r"^(Falsifying (explicit )?example|Failing test case|state = )")
+MAX_FALSIFYING_LINES = 60
 DEFAULT_IMPLS = ("resource", "rckit.reference.resource")
 snapshot_key = pytest.StashKey[LimitsSnapshot]()
 specs_key = pytest.StashKey[list[CandidateSpec]]()
@@ -74,6 +81,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="how hard hypothesis tries: quick, default (reproducible) or thorough",
     )
     group.addoption("--rckit-report", default="reports", metavar="DIR", help="where conformance.json and conformance.md go")
+    group.addoption(
+        "--rckit-expectations",
+        action="append",
+        default=[],
+        metavar="FILE",
+        dest="rckit_expectations",
+        help="a file of known deviations (format: schemas/expectations.schema.json), besides the kit's own (repeatable)",
+    )
+    group.addoption(
+        "--rckit-progress",
+        default="off",
+        choices=MODES,
+        help="show which candidate is being judged and the time left: auto (a redrawn line on a terminal, "
+        "plain lines elsewhere), tty, lines, off (default; the CLI turns it on unless -q)",
+    )
     group.addoption("--rckit-strict", action="store_true", help="an unexpected pass fails the run too")
 
 
@@ -156,6 +178,31 @@ class Aggregator:
         self.results: dict[tuple[str, str], TestResult] = {}
         self.candidates: dict[str, dict[str, Any]] = {}
         self.report_paths: tuple[Path, Path] | None = None
+        mode = config.getoption("--rckit-progress")
+        self.progress = None if mode == "off" else Progress(mode, [s.id for s in config.stash[specs_key]])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if self.progress:
+            self.progress.expect(ids)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        if self.progress:
+            self.progress.expect([item.nodeid for item in items])
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        """With progress shown, a conformance test prints no letter (its counts stay)."""
+        if not self.progress or PROPERTY not in dict(report.user_properties):
+            return None
+        if hasattr(report, "wasxfail"):
+            return ("xfailed" if report.skipped else "xpassed"), "", ""
+        if report.when == "call":
+            return report.outcome, "", ""
+        if report.failed or report.skipped:
+            return ("error" if report.failed else "skipped"), "", ""
+        return "", "", ""
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -168,12 +215,20 @@ class Aggregator:
         if data.get("info"):
             self.candidates[data["candidate"]] = data["info"]
         status, reason = classify(report)
-        if status is None:
-            return
+        key = (report.nodeid, data["candidate"])
+        if status is not None:
+            self._record(report, (status, reason), data, props)
+        if self.progress and report.when == "teardown":
+            recorded = self.results.get(key)
+            self.progress.result(data["candidate"], recorded is not None and recorded.status in ("fail", "error"))
+
+    def _record(self, report: pytest.TestReport, outcome: tuple[str, str], data: dict[str, Any], props: dict[str, Any]) -> None:
+        status, reason = outcome
         key = (report.nodeid, data["candidate"])
         previous = self.results.get(key)
         if previous is not None and previous.status in ("fail", "error"):
             return  # a failure in any phase stands
+        expectation = props.get(EXPECTATION_PROPERTY)
         self.results[key] = TestResult(
             nodeid=report.nodeid,
             test=report.nodeid.split("::")[-1].split("[")[0],
@@ -182,6 +237,8 @@ class Aggregator:
             status=status,
             reason=reason,
             duration=round(report.duration, 3) + (previous.duration if previous else 0.0),
+            expectation=json.loads(str(expectation)) if expectation and status in ("xfail", "xpass") else None,
+            falsifying=falsifying_lines(str(report.longrepr)) if status in ("fail", "error", "xfail") else [],
         )
 
     def build(self) -> Any:
@@ -206,6 +263,8 @@ class Aggregator:
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.progress:
+            self.progress.close()
         if not self.results:
             return
         terminalreporter.section("resource conformance")
@@ -233,6 +292,25 @@ def classify(report: pytest.TestReport) -> tuple[str | None, str]:
     if report.failed:
         return "error", _message(report)
     return None, ""
+
+
+def falsifying_lines(text: str) -> list[str]:
+    """The falsifying example hypothesis attached to a failure (the failing call, each draw, a
+    state machine's steps), read from pytest's rendering of it; [] when there is none. Object
+    addresses are dropped: they differ on every run."""
+    lines: list[str] = []
+    inside = False
+    for raw in text.splitlines():
+        if not raw.startswith("E ") and not raw.lstrip(" |").startswith(("Falsifying", "Failing", "Draw ", "state")):
+            inside = False
+            continue
+        line = re.sub(r"^E {0,7}", "", raw) if raw.startswith("E") else raw
+        line = re.sub(r"^[ |]*\| ", "", line)  # an exception group's sub-exception
+        if FALSIFYING_HEADERS.match(line.lstrip()):
+            inside = True
+        if inside and line and not re.search(r"candidate=<.* at 0x[0-9a-f]+>", line):
+            lines.append(re.sub(r" at 0x[0-9a-f]+", "", line.rstrip()))
+    return lines[:MAX_FALSIFYING_LINES]
 
 
 def _message(report: pytest.TestReport) -> str:

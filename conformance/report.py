@@ -7,15 +7,32 @@ Built from per-test results, rendered three ways: terminal lines, JSON (schema i
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
 import json
+import os
+import platform
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rckit.spec import Spec
+from rckit.spec.model import Citation, Source
 
-__all__ = ["SCHEMA_ID", "STATUSES", "Report", "TestResult", "build", "python_shown", "terminal_lines", "to_markdown", "write"]
+__all__ = [
+    "SCHEMA_ID",
+    "STATUSES",
+    "Report",
+    "TestResult",
+    "build",
+    "column_ranges",
+    "machine",
+    "python_shown",
+    "rule_summary",
+    "terminal_lines",
+    "to_markdown",
+    "write",
+]
 
 SCHEMA_ID = "https://rckit.invalid/schemas/report/1"
 #: Aggregation order: the first status present among a rule's tests is the rule's status.
@@ -46,6 +63,10 @@ class TestResult:
     status: str
     reason: str = ""
     duration: float = 0.0
+    #: The known deviation that made this test an expected failure: its file, reason and link.
+    expectation: dict[str, str] | None = None
+    #: What hypothesis printed about the falsifying example (its call and each draw), if any.
+    falsifying: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -98,18 +119,49 @@ def build(spec: Spec, results: list[TestResult], candidates: dict[str, dict[str,
         for rule_id in sorted(spec.rules)
     }
     summary = {cid: dict(Counter(matrix[r][cid]["status"] for r in matrix)) for cid in candidates}
-    rules = {
-        rid: {
-            "statement": rule.statement,
-            "strength": rule.strength,
-            "versions": str(rule.versions) or "all",
-            "platforms": list(rule.platforms),
-            "waiver": rule.waiver.reason if rule.waiver else None,
-        }
-        for rid, rule in sorted(spec.rules.items())
-    }
-    meta = {"generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **meta}
+    rules = {rid: rule_summary(spec, rid) for rid in sorted(spec.rules)}
+    meta = {"generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **machine(), **meta}
     return Report(candidates, sorted(results, key=lambda r: (r.candidate, r.nodeid)), matrix, summary, rules, meta)
+
+
+def rule_summary(spec: Spec, rule_id: str) -> dict[str, Any]:
+    """What a report says of a rule: statement, strength, range, sources and the errata about it,
+    so that a report read elsewhere (the atlas, another machine's kit) needs no spec at hand."""
+    rule = spec.rules[rule_id]
+    return {
+        "statement": rule.statement,
+        "strength": rule.strength,
+        "versions": str(rule.versions) or "all",
+        "platforms": list(rule.platforms),
+        "waiver": rule.waiver.reason if rule.waiver else None,
+        "sources": [_source(spec, source) for source in rule.sources],
+        "errata": [
+            {"id": entry.id, "kind": entry.kind, "claim": entry.claim, "finding": entry.finding}
+            for entry in sorted(spec.entries.values(), key=lambda e: e.id)
+            if rule_id in entry.rules
+        ],
+    }
+
+
+def _source(spec: Spec, source: Source) -> dict[str, Any]:
+    if isinstance(source, Citation):
+        edition = spec.editions[source.edition]
+        return {"edition": source.edition, "title": edition.title, "location": edition.location, "quote": source.quote}
+    return {"observed": list(source.interpreters), "run": source.run, "printed": source.printed}
+
+
+def machine() -> dict[str, str]:
+    """Which machine, OS and kit made a report: what merging reports from several machines needs."""
+    try:
+        kit = importlib.metadata.version("resource-conformance-kit")
+    except importlib.metadata.PackageNotFoundError:
+        kit = "unknown"
+    return {
+        "machine": os.environ.get("RCKIT_MACHINE") or platform.node() or "unknown",
+        "os": f"{platform.system()} {platform.release()}",
+        "arch": platform.machine(),
+        "kit_version": kit,
+    }
 
 
 def python_shown(info: dict[str, Any]) -> str:
@@ -185,23 +237,33 @@ def to_markdown(report: Report) -> str:
     ]
     for rid, cells in report.matrix.items():
         out.append(f"| {rid} | {report.rules[rid]['strength']} | " + " | ".join(SYMBOLS[cells[c]["status"]] for c in cids) + " |")
-    notes = [
-        (rid, n, cell)
-        for rid, cells in report.matrix.items()
-        for n, cid in enumerate(cids, 1)
-        for cell in (cells[cid],)
-        if cell["status"] in ("fail", "error", "xfail", "xpass")
-    ]
-    if notes:
-        out += ["", "## Deviations and failures", "", "| rule | column | status | tests | reason |", "|---|---|---|---|---|"]
-        for rid, n, cell in notes:
-            reason = cell["reason"].replace("|", "\\|").replace("\n", " ")
-            out.append(f"| {rid} | C{n} | {SYMBOLS[cell['status']]} | {', '.join(cell['tests'])} | {reason} |")
+    groups: dict[tuple[str, str, str, str], list[int]] = {}
+    for rid, cells in report.matrix.items():
+        for n, cid in enumerate(cids, 1):
+            cell = cells[cid]
+            if cell["status"] in ("fail", "error", "xfail", "xpass"):
+                groups.setdefault((rid, cell["status"], ", ".join(cell["tests"]), cell["reason"]), []).append(n)
+    if groups:
+        out += ["", "## Deviations and failures", "", "| rule | columns | status | tests | reason |", "|---|---|---|---|---|"]
+        for (rid, status, tests, reason), columns in groups.items():
+            shown = reason.replace("|", "\\|").replace("\n", " ")
+            out.append(f"| {rid} | {column_ranges(columns)} | {SYMBOLS[status]} | {tests} | {shown} |")
     waived = [(rid, r["waiver"]) for rid, r in report.rules.items() if r["waiver"]]
     if waived:
         out += ["", "## Waived rules", "", "| rule | why it has no test |", "|---|---|"]
         out += [f"| {rid} | {why} |" for rid, why in waived]
     return "\n".join(out) + "\n"
+
+
+def column_ranges(columns: list[int]) -> str:
+    """Column numbers as short ranges: [1, 2, 3, 5] -> "C1\u2013C3, C5" (an en dash)."""
+    runs: list[list[int]] = []
+    for n in sorted(columns):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"C{run[0]}" if len(run) == 1 else f"C{run[0]}–C{run[-1]}" for run in runs)
 
 
 def write(report: Report, directory: Path) -> tuple[Path, Path]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from rckit.conformance import expectations
 from rckit.conformance.trace import collect
 from rckit.spec import load
+
+from tests.conftest import run_suite
 
 
 def test_every_deviation_names_a_known_rule_and_test() -> None:
@@ -59,3 +64,66 @@ def deviation(**fields: Any) -> expectations.Deviation:
 )
 def test_matching(fields: dict[str, Any], test: str, applies: bool) -> None:
     assert deviation(**fields).applies(FakeCandidate(), ("R.X",), test) is applies  # type: ignore[arg-type]
+
+
+def write_expectations(tmp_path: Path, entries: Any) -> Path:
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"deviations": entries}))
+    return path
+
+
+def test_the_kit_s_own_files_match_the_published_schema() -> None:
+    schema = json.loads(expectations.SCHEMA_PATH.read_text())
+    for path in sorted(expectations.EXPECTATIONS_DIR.glob("*.json")):
+        jsonschema.validate(json.loads(path.read_text()), schema)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"rule": "LIMITS.GET_PAIR", "reason": "a reason long enough"}, r"deviations/0: 'link' is a required property"),
+        (
+            {"rule": "LIMITS.GET_PAIR", "reason": "a reason long enough", "link": "x://y", "when": {"os": "linux"}},
+            r"'os' was unexpected",
+        ),
+        (
+            {"rule": "not-an-id", "reason": "a reason long enough", "link": "x://y"},
+            r"deviations/0/rule: 'not-an-id' does not match",
+        ),
+        (
+            {"rule": "LIMITS.GET_PAIR", "reason": "a reason long enough", "link": "x://y", "when": {"python": "3.x"}},
+            r"'3.x' is not PEP 440",
+        ),
+    ],
+)
+def test_a_malformed_user_entry_is_named_with_its_file_and_place(tmp_path: Path, entry: dict[str, Any], message: str) -> None:
+    path = write_expectations(tmp_path, [entry])
+    with pytest.raises(expectations.ExpectationsError, match=rf"(?s)mine\.json.*{message}"):
+        expectations.load(extra=[path])
+
+
+def test_a_user_file_turns_a_failure_into_a_known_deviation_and_the_report_names_the_file(tmp_path: Path, repo: Path) -> None:
+    mine = write_expectations(
+        tmp_path,
+        [{"rule": "LIMITS.INVALID_RESOURCE", "when": {"module": "returns_errors"}, "reason": "returns, not raises, on purpose",
+          "link": "tests/candidates/returns_errors.py"}],
+    )  # fmt: skip
+    args = ["--impl", "returns_errors", "--path", "tests/candidates", "-n", "0", "-q", "--report", str(tmp_path / "r")]
+    run = run_suite(*args, "--expectations", str(mine), "--", "-k", "invalid_resource_get", cwd=repo)
+    assert run.returncode == 0, run.stdout + run.stderr
+    (known,) = [r for r in json.loads((tmp_path / "r" / "conformance.json").read_text())["results"] if r["status"] == "xfail"]
+    assert known["expectation"] == {
+        "source": str(mine),
+        "reason": "returns, not raises, on purpose",
+        "link": "tests/candidates/returns_errors.py",
+    }
+    assert any(line.startswith("Draw 1 (resource):") for line in known["falsifying"]), known["falsifying"]
+    without = run_suite(*args, "--", "-k", "invalid_resource_get", cwd=repo)
+    assert without.returncode == 1, "without the file the same failure is unexpected"
+
+
+def test_a_malformed_user_file_stops_the_run_with_one_clear_line(tmp_path: Path, repo: Path) -> None:
+    mine = tmp_path / "mine.json"
+    mine.write_text("{not json")
+    run = run_suite("--impl", "resource", "-n", "0", "--expectations", str(mine), "--report", str(tmp_path / "r"), cwd=repo)
+    assert run.returncode == 4 and f"rckit: {mine}: not JSON" in run.stderr, run.stderr

@@ -110,3 +110,20 @@ def test_a_debug_build_is_a_column_of_its_own_and_says_so(tmp_path: Path) -> Non
     assert "| C2 | chroot-sid/python3.15d | cpython | 3.15.2 (debug) | `resource` |" in markdown
     assert "| C1 | chroot-sid/python3.15 | cpython | 3.15.2 | `resource` |" in markdown
     assert any("cpython 3.15.2 (debug)" in line for line in terminal_lines(report))
+
+
+def test_a_deviation_shared_by_several_columns_is_one_markdown_row_naming_them(tmp_path: Path) -> None:
+    candidates = {f"c{n}:resource": INFO for n in range(1, 6)}
+    results = [result("a", "xfail", candidate=c) for c in ("c1:resource", "c2:resource", "c3:resource", "c5:resource")]
+    results.append(result("a", "pass", candidate="c4:resource"))
+    report = build(load(), results, candidates, {"command": "x", "profile": "quick", "runner_limits_unchanged": True})
+    _, md_path = write(report, tmp_path)
+    rows = [line for line in md_path.read_text().splitlines() if line.startswith("| LIMITS.GET_PAIR | C")]
+    assert rows == ["| LIMITS.GET_PAIR | C1\u2013C3, C5 | ⚠️ known | a | why a |"]
+
+
+def test_a_report_names_the_machine_and_kit_that_made_it() -> None:
+    report = build(load(), [], {"host:resource": INFO}, {"command": "x", "profile": "quick", "runner_limits_unchanged": True})
+    meta = report.to_json()["meta"]
+    assert meta["machine"] and meta["os"] and meta["arch"] and meta["kit_version"]
+    assert report.to_json()["rules"]["LIMITS.GET_PAIR"]["sources"][0]["edition"]

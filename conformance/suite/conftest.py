@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -17,7 +18,7 @@ from rckit.conformance import expectations
 from rckit.conformance.applicability import not_applicable, why_not_applicable
 from rckit.conformance.candidates import Candidate, Registry
 from rckit.conformance.isolation import LimitsSnapshot
-from rckit.conformance.plugin import PROPERTY, specs_key
+from rckit.conformance.plugin import EXPECTATION_PROPERTY, PROPERTY, specs_key
 from rckit.spec import load
 
 #: Hypothesis profiles (--rckit-profile): examples per property, and reproducible or not.
@@ -38,7 +39,10 @@ deviations_key = pytest.StashKey[list[expectations.Deviation]]()
 def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("rckit-" + config.getoption("--rckit-profile"))
     config.stash[registry_key] = Registry({spec.id: spec for spec in config.stash[specs_key]})
-    config.stash[deviations_key] = expectations.load()
+    try:
+        config.stash[deviations_key] = expectations.load(extra=[Path(f) for f in config.getoption("rckit_expectations")])
+    except expectations.ExpectationsError as exc:
+        raise pytest.UsageError(f"rckit: {exc}") from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -108,5 +112,11 @@ def _rules_apply(request: pytest.FixtureRequest, candidate: Candidate) -> None:
     if candidate.budget.exhausted:  # it hung before: not judged any further (the test that hung failed)
         pytest.fail(f"{candidate.id}: {candidate.budget.refusal()}", pytrace=False)
     test_name = node.name  # with its parameters, e.g. test_x[host:resource-address-space]
-    for deviation in expectations.matching(request.config.stash[deviations_key], candidate, rule_ids, test_name):
+    known = expectations.matching(request.config.stash[deviations_key], candidate, rule_ids, test_name)
+    if known:  # the first is the one reported, with the file it came from
+        first = known[0]
+        node.user_properties.append(
+            (EXPECTATION_PROPERTY, json.dumps({"source": first.source, "reason": first.reason, "link": first.link}))
+        )
+    for deviation in known:
         node.add_marker(pytest.mark.xfail(reason=f"{deviation.reason} ({deviation.link})", strict=False))
