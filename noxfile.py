@@ -7,6 +7,8 @@ nox -s matrix                      every interpreter in one run, one report
 nox -s "chroot(armhf)"             a Debian architecture chroot (i386, arm64, armel, armhf, ppc64el, ...)
 nox -s "chroot(sid)"               every Python of a Debian sid chroot (also forky, trixie)
 nox -s build_chroots               build the chroots CI uses (sid), so the tests can use them
+nox -s atlas                       docs/atlas.html (+ screenshot) from docs/example-report.json
+nox -s atlas -- "dir/**/conformance.json"   atlas.html from any reports (CI: every runner's)
 nox -s benchmark                   ns per call against the C module, per interpreter
 nox -s fuzz                        100,000 arbitrary inputs, the reference against the C module
 nox -s mutation                    every mutant of reference/ against the suite (cosmic-ray; hours)
@@ -14,6 +16,7 @@ nox -s mutation                    every mutant of reference/ against the suite 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -151,6 +154,22 @@ def build_chroots(session: nox.Session) -> None:
         session.skip("building chroots needs root; the tests that use them skip with the reason")
     _apt_install(session, "debootstrap")
     session.run("python", "-m", "rckit.conformance.chroots", "build", "--ci")
+
+
+@nox.session
+def atlas(session: nox.Session) -> None:
+    """The atlas: of the reports matching the globs after --, into atlas.html; without them, of the
+    example report into docs/atlas.html with the screenshot docs/atlas.png (headless Chromium)."""
+    session.install("-e", ".[test]")
+    if session.posargs:
+        reports = sorted({str(p) for pattern in session.posargs for p in glob.glob(pattern, recursive=True)})
+        if not reports:
+            session.error(f"no report matches {session.posargs}")
+        session.run("python", "-m", "rckit.conformance", "atlas", *reports, "-o", "atlas.html")
+        return
+    session.run("python", "-m", "rckit.conformance", "atlas", "docs/example-report.json", "-o", "docs/atlas.html")
+    _apt_install(session, "chromium", "chromium-driver")
+    session.run("python", "-m", "tests.browser", "docs/atlas.html", "docs/atlas.png")
 
 
 @nox.session
