@@ -104,5 +104,22 @@ def test_can_i_rely_on_it_lists_what_holds_and_what_breaks(driver: Any) -> None:
     driver.find_element(By.ID, "tab-rely").click()
     text = driver.find_element(By.ID, "rely").text
     assert "rules hold on every one of them" in text and "rules break somewhere" in text
+    where = driver.find_elements(By.CSS_SELECTOR, "#rely a[data-cell]")
+    if where:  # the second click: where a rule breaks opens why
+        rule = where[0].get_attribute("data-cell").split("|")[0]
+        where[0].click()
+        assert rule in driver.find_element(By.ID, "panel").text
+        driver.find_element(By.CSS_SELECTOR, "#panel .close").click()
     assert browser.console_errors(driver) == []
     driver.find_element(By.ID, "tab-grid").click()
+
+
+def test_a_column_opens_its_interpreter_and_where_it_deviates(driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    header = driver.find_element(By.CSS_SELECTOR, "th.col")
+    driver.execute_script("document.querySelector('.grid-wrap').scrollLeft = 0;")
+    header.click()
+    text = driver.find_element(By.ID, "panel").text
+    assert "interpreter" in text and "machine" in text
+    driver.find_element(By.CSS_SELECTOR, "#panel .close").click()
