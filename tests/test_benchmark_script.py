@@ -107,3 +107,26 @@ def test_all_interpreters_lists_what_it_skipped(tmp_path: Path) -> None:
     assert measured == {i.label for i in found} - set(skipped)
     for run in document["runs"]:
         assert run["results"], run
+
+
+SUITE_SCRIPT = SCRIPT.parent / "suite_bench.py"
+
+
+def test_the_suite_benchmark_splits_a_candidate_s_time(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    done = subprocess.run(
+        [sys.executable, str(SUITE_SCRIPT), "--impl", "resource", "-k", "limits_get", "--json", str(figures)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS"))},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (timing,) = json.loads(figures.read_text())
+    assert timing["candidate"] == "host:resource" and timing["exit_status"] == 0
+    assert timing["tests"] >= 5 and timing["examples"] > timing["tests"], "hypothesis's examples are counted"
+    assert timing["harness_cpu"] > 0 and timing["candidate_cpu"] > 0, "both processes' CPU is read"
+    assert 0 < timing["in_examples"] <= timing["in_tests"] < timing["wall"]
+    assert timing["waiting"] >= 0
+    assert "host:resource" in done.stdout.splitlines()[1]
