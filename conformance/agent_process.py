@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any
 
-from rckit.conformance import containment
+from rckit.conformance import containment, example
 from rckit.conformance.values import Outcome, decode, encode, outcome_from_reply
 
 __all__ = [
@@ -222,6 +222,8 @@ class AgentProcess:
         self.pending = b""
         self.next_id = 1
         self.sessions: dict[int, Session] = {}
+        #: The environment the candidate was started with beyond the usual (recorded with examples).
+        self.extra_env: dict[str, str] = {}
         log = os.environ.get(PROTOCOL_LOG_ENV)
         # The log lives as long as the agent; close() closes it.
         self.log = open(log, "a") if log else None  # noqa: SIM115
@@ -315,6 +317,7 @@ class AgentProcess:
         try:
             reply = self._readline(started + limit)
         except AgentError as exc:
+            example.note(self, message, None, self.extra_env)
             if "no reply within" in str(exc):
                 self.budget.spend(time.monotonic() - started, f"{op} {fields.get('fn') or fields.get('action') or ''}".strip())
                 self.kill()
@@ -322,6 +325,7 @@ class AgentProcess:
             raise
         if "ended" not in reply and reply.get("id") != message["id"]:
             raise AgentError(f"{self.label}: reply {str(reply)[:300]} does not answer request {message['id']}")
+        example.note(self, message, reply, self.extra_env)
         return self._note_end(reply)
 
     def read_unsolicited(self, timeout: float = CALL_TIMEOUT) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rckit.conformance import example
 from rckit.conformance.agent_process import AgentError, CannotJudge
 from rckit.conformance.applicability import NA_PREFIX
 from rckit.conformance.candidates import CandidateSpec, make_candidate
@@ -182,6 +183,7 @@ class Aggregator:
             status=status,
             reason=reason,
             duration=round(report.duration, 3) + (previous.duration if previous else 0.0),
+            example=json.loads(str(props[example.PROPERTY])) if example.PROPERTY in props else None,
         )
 
     def build(self) -> Any:

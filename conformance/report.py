@@ -46,6 +46,15 @@ class TestResult:
     status: str
     reason: str = ""
     duration: float = 0.0
+    #: A failure's example (rckit.conformance.example): the steps that show it, for ``repro``.
+    example: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as the report's JSON has it (no ``example`` key when there is none)."""
+        data = asdict(self)
+        if data["example"] is None:
+            del data["example"]
+        return data
 
 
 @dataclass
@@ -72,7 +81,7 @@ class Report:
             "rules": self.rules,
             "matrix": self.matrix,
             "summary": self.summary,
-            "results": [asdict(r) for r in self.results],
+            "results": [r.to_json() for r in self.results],
         }
 
 
