@@ -5,6 +5,7 @@
     python -m rckit.conformance --python pypy3 --python "chroot /srv/arm64 python3"
     python -m rckit.conformance --chroot sid            # every Python of a Debian sid chroot
     python -m rckit.conformance --all-interpreters [--chroot i386 --chroot arm64]
+    python -m rckit.conformance repro REPORT RULE CANDIDATE   # a script that shows a failure
 
 Everything after ``--`` goes to pytest. The exit status is non-zero only when a result is
 unexpected (a failure that is not a known deviation, or a harness error).
@@ -135,9 +136,22 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _subcommand(argv: Sequence[str]) -> int | None:
+    """Run the subcommand ``argv`` starts with (repro); None when it names none (a judging run)."""
+    if argv and argv[0] == "repro":
+        from rckit.conformance.repro import main as repro
+
+        return repro(argv[1:])
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the suite; the process exit status of pytest. SIGTERM (a CI time limit) stops it as
     Ctrl-C does: pytest ends its workers, whose candidates' agents end with them."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    status = _subcommand(argv)
+    if status is not None:
+        return status
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
     return int(pytest.main(pytest_args(args)))

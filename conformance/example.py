@@ -124,9 +124,9 @@ def note(agent: Any, message: dict[str, Any], reply: dict[str, Any] | None, env:
 def wrap_examples(test: Any) -> None:
     """Make each hypothesis example of ``test`` (a @given function) start the record afresh and
     note the message of the exception that ends it. Does nothing for other tests."""
-    handle = getattr(test, "hypothesis", None)
+    handle: Any = getattr(test, "hypothesis", None)
     inner: Callable[..., Any] | None = getattr(handle, "inner_test", None)
-    if inner is None or getattr(inner, "_rckit_recorded", False):
+    if handle is None or inner is None or getattr(inner, "_rckit_recorded", False):
         return
 
     @functools.wraps(inner)

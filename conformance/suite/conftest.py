@@ -123,7 +123,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         return (yield)
     except BaseException as exc:
         candidate = getattr(item, "funcargs", {}).get("candidate")
-        if recorder.steps and isinstance(candidate, Candidate) and not isinstance(exc, pytest.skip.Exception):
+        if isinstance(candidate, Candidate) and not isinstance(exc, pytest.skip.Exception):
             if not recorder.assertion:
                 recorder.assertion = example.first_lines(exc)
             item.user_properties.append((example.PROPERTY, json.dumps(_stored_example(recorder, candidate))))
@@ -136,6 +136,7 @@ def _stored_example(recorder: example.Recorder, candidate: Candidate) -> dict[st
     stored = recorder.example()
     stored["module"] = candidate.spec.module
     stored["python"] = list(candidate.spec.python or (sys.executable,))
-    prefixes = ("RLIMIT_", "RUSAGE_", "RLIM_INFINITY")
-    stored["constants"] = {n: v for n, v in sorted(candidate.info.constants.items()) if n.startswith(prefixes)}
+    stored["paths"] = list(candidate.spec.paths)
+    # The module's RLIMIT_*, RUSAGE_* and RLIM_* integers, as it described itself before the test.
+    stored["constants"] = dict(sorted(candidate.info.constants.items()))
     return stored

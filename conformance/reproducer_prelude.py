@@ -1,0 +1,215 @@
+"""The fixed part of every reproducer script: small helpers that run in the candidate's interpreter.
+
+Kept apart from rckit.conformance.reproducer (which writes the part that differs) so that it reads
+as the Python it is. It must run on Python 2.7 and 3.x with the standard library only.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CLASSES", "HELPERS"]
+
+#: The helpers a script may need, by name, in the order they are written; "core" and "compare"
+#: always, the others when a step uses them.
+HELPERS = {
+    "core": '''
+try:
+    INTEGERS, TEXTS = (int, long), (str, unicode)  # Python 2
+except NameError:
+    INTEGERS, TEXTS = (int,), (str,)
+
+MISMATCHES = []  # the steps that did not do what they did in the failing run
+
+
+def shape(value):
+    """A value as it is compared with the failing run: floats and objects by their type only."""
+    kind = type(value)
+    if value is None or kind is bool or kind in INTEGERS or kind in TEXTS or kind is bytes:
+        return value
+    if kind is float:
+        return "<float>"
+    if kind in (tuple, list):
+        return kind(shape(item) for item in value)
+    return "<%s.%s>" % (kind.__module__, getattr(kind, "__qualname__", kind.__name__))
+''',
+    "compare": '''
+def compare(number, text, got):
+    """Print a step and note it if it did not do what it did in the failing run."""
+    print("%d. %s" % (number, text))
+    saw = SAW.get(number)
+    if got != saw:
+        print("   which differs from the failing run, which saw %r" % (saw,))
+        MISMATCHES.append(number)
+''',
+    "step": '''
+AUDIT = []  # resource.* audit events raised during the current call (Python 3.8+)
+
+
+def hook(event, args):
+    if event.startswith("resource."):
+        AUDIT.append((event, shape(tuple(args))))
+
+
+if hasattr(sys, "addaudithook"):
+    sys.addaudithook(hook)
+
+
+def step(number, name, *args, **kwargs):
+    """Call resource.<name>(*args, **kwargs), print what it did, compare with the failing run."""
+    shown = ", ".join([repr(a) for a in args] + ["%s=%r" % item for item in sorted(kwargs.items())])
+    function = getattr(resource, name, None)
+    del AUDIT[:]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if function is None:
+            outcome, text = ("missing",), "does not exist"
+        else:
+            try:
+                value = function(*args, **kwargs)
+            except Exception as exc:
+                outcome, text = ("raise", type(exc).__name__), "raised %s: %s" % (type(exc).__name__, exc)
+            else:
+                outcome, text = ("return", shape(value)), "returned %r" % (value,)
+    warned = [w.category.__name__ for w in caught]
+    audit = list(AUDIT)
+    text += "".join("; warned %s" % category for category in warned)
+    text += "".join("; audit event %s%r" % event for event in audit)
+    compare(number, "%s.%s(%s) %s" % (MODULE, name, shown, text), (outcome, warned, audit))
+''',
+    "attribute": '''
+def attribute(number, name):
+    """Read resource.<name>."""
+    present = hasattr(resource, name)
+    value = getattr(resource, name, None)
+    compare(number, "%s.%s is %s" % (MODULE, name, repr(value) if present else "missing"), (present, shape(value) if present else None))
+''',
+    "allocate": '''
+def allocate(number, size, touch=False):
+    """Allocate (and touch) size bytes: was MemoryError raised?"""
+    try:
+        block = bytearray(size)
+        if touch:
+            for offset in range(0, len(block), 4096):
+                block[offset] = 1
+        del block
+        failed = False
+    except MemoryError:
+        failed = True
+    text = "allocating %d bytes %s" % (size, "raised MemoryError" if failed else "worked")
+    compare(number, text, {"memory_error": failed})
+''',
+    "constants": '''
+def constants(number):
+    """The module's RLIMIT_*, RUSAGE_* and RLIM_* integers, as the failing run judged them."""
+    found = {}
+    for name in dir(resource):
+        value = getattr(resource, name)
+        if name.startswith(("RLIMIT_", "RUSAGE_", "RLIM_")) and type(value) in INTEGERS:
+            found[name] = value
+    compare(number, "the module's constants are:", found)
+    for name in sorted(found):
+        print("   %s = %r" % (name, found[name]))
+''',
+    "drop_privileges": '''
+def drop_privileges(uid=65534, gid=65534):
+    """Become an unprivileged user, as root: supplementary groups, gid, then uid."""
+    if os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    print("   (now uid %d)" % os.getuid())
+''',
+    "fork": '''
+def fork(session):
+    """Fork a child to run the next steps in; True in the child. Limits change only there."""
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        del MISMATCHES[:]
+        return True
+    _, status = os.waitpid(pid, 0)
+    end = None  # it exited by itself after its steps
+    if os.WIFSIGNALED(status):
+        end = signal_name(os.WTERMSIG(status))
+    elif os.WEXITSTATUS(status) == 3:  # some of its steps differed (it said which)
+        MISMATCHES.append("child %d" % session)
+    elif os.WEXITSTATUS(status) != 0:
+        end = "exit %d" % os.WEXITSTATUS(status)
+    if end is not None:
+        print("   (child %d ended: %s)" % (session, end))
+    if end != ENDS.get(session):
+        print("   which differs from the failing run, where it ended: %s" % (ENDS.get(session) or "normally"))
+        MISMATCHES.append("child %d" % session)
+    return False
+
+
+def signal_name(number):
+    """This platform's name for a signal number."""
+    for name in sorted(dir(signal)):
+        if name.startswith("SIG") and not name.startswith("SIG_") and name not in ("SIGIOT", "SIGCLD", "SIGPOLL"):
+            if getattr(signal, name) == number:
+                return name
+    return "signal %d" % number
+
+
+def leave():
+    """End a child: its exit status says whether all its steps did as in the failing run."""
+    sys.stdout.flush()
+    os._exit(3 if MISMATCHES else 0)
+''',
+}
+
+#: The argument classes of rckit.conformance.agent, defined only when a step uses them.
+CLASSES = {
+    "IndexOnly": '''
+class IndexOnly(object):
+    """An integer only through __index__."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __index__(self):
+        return self.value
+
+    def __repr__(self):
+        return "IndexOnly(%r)" % self.value
+''',
+    "IntOnly": '''
+class IntOnly(object):
+    """An integer only through __int__ (no __index__)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __int__(self):
+        return self.value
+
+    def __repr__(self):
+        return "IntOnly(%r)" % self.value
+''',
+    "IntSubclass": '''
+class IntSubclass(int):
+    """An int subclass whose __index__ and __int__ say 99; its int value is what counts."""
+
+    def __index__(self):
+        return 99
+
+    def __int__(self):
+        return 99
+
+    def __repr__(self):
+        return "IntSubclass(%s)" % int.__repr__(self)
+''',
+    "Exploding": '''
+class Exploding(object):
+    """Iterating it or taking its index raises RuntimeError."""
+
+    def __iter__(self):
+        raise RuntimeError("exploding argument")
+
+    def __index__(self):
+        raise RuntimeError("exploding argument")
+
+    def __repr__(self):
+        return "Exploding()"
+''',
+}
