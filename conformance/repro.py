@@ -97,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if len(found) > 1 and args.test is None:
         others = ", ".join(f.test for f in found[1:])
-        print(f"rckit repro: {len(found)} tests failed {args.rule} here; this is {found[0].test} (others: {others})", file=sys.stderr)
+        note = f"{len(found)} tests failed {args.rule} here; this is {found[0].test} (others: {others})"
+        print(f"rckit repro: {note}", file=sys.stderr)
     script = render(chosen[0])
     if args.run:
         from rckit.conformance.repro_run import run

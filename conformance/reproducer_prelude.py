@@ -8,8 +8,8 @@ from __future__ import annotations
 
 __all__ = ["CLASSES", "HELPERS"]
 
-#: The helpers a script may need, by name, in the order they are written; "core" and "compare"
-#: always, the others when a step uses them.
+#: The helpers a script may need, by name, in the order they are written; "core", "compare" and
+#: "finish" always, the others when a step uses them.
 HELPERS = {
     "core": '''
 try:
@@ -39,6 +39,23 @@ def compare(number, text, got):
     if got != saw:
         print("   which differs from the failing run, which saw %r" % (saw,))
         MISMATCHES.append(number)
+''',
+    "finish": '''
+def finish():
+    """Say whether the deviation showed again: exit 1 if so, else 0."""
+    print()
+    if MISMATCHES:
+        print("NOT REPRODUCED: step(s) %s did not do what they did in the failing run."
+              % ", ".join(map(str, MISMATCHES)))
+        sys.exit(0)
+    if not SHOWN_BY_LAST_STEP:
+        print("NOT SHOWN: the replayed steps did as in the failing run, but the step that showed the"
+              " deviation is not replayed by this script.")
+        sys.exit(0)
+    print("REPRODUCED: %s deviates from %s: %s" % (MODULE, RULE, STATEMENT))
+    if REASON:
+        print("Known deviation: %s" % REASON)
+    sys.exit(1)
 ''',
     "step": '''
 AUDIT = []  # resource.* audit events raised during the current call (Python 3.8+)
@@ -80,7 +97,8 @@ def attribute(number, name):
     """Read resource.<name>."""
     present = hasattr(resource, name)
     value = getattr(resource, name, None)
-    compare(number, "%s.%s is %s" % (MODULE, name, repr(value) if present else "missing"), (present, shape(value) if present else None))
+    shown = repr(value) if present else "missing"
+    compare(number, "%s.%s is %s" % (MODULE, name, shown), (present, shape(value) if present else None))
 ''',
     "allocate": '''
 def allocate(number, size, touch=False):
