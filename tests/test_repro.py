@@ -102,13 +102,14 @@ def odd_example() -> dict[str, Any]:
     """An example with every kind of argument, a grandchild, an allocation and an action that is
     not replayed (its outcomes are made up: the script must run, not reproduce)."""
     returned = {"ok": {"outcome": "return", "value": {"t": "none"}, "warnings": [], "audit": []}}
+    limits = {"t": "tuple", "v": [{"t": "int", "v": 0}, {"t": "int", "v": -1}]}
     steps: list[dict[str, Any]] = [
         {"session": 0, "op": "call", "fn": "getrlimit", "args": [arg], "kwargs": {}, "reply": returned} for arg in ODD_ARGUMENTS
     ]
     steps += [
         {"session": 0, "op": "attr", "name": "RLIM_INFINITY", "reply": {"ok": {"present": True, "value": {"t": "int", "v": -1}}}},
         {"session": 1, "parent": 0, "op": "fork", "reply": {"ok": {"pid": 10}}},
-        {"session": 1, "op": "call", "fn": "setrlimit", "args": [{"t": "int", "v": 4}, {"t": "tuple", "v": [{"t": "int", "v": 0}, {"t": "int", "v": -1}]}], "kwargs": {}, "reply": returned},  # fmt: skip
+        {"session": 1, "op": "call", "fn": "setrlimit", "args": [{"t": "int", "v": 4}, limits], "kwargs": {}, "reply": returned},
         {"session": 2, "parent": 1, "op": "fork", "reply": {"ok": {"pid": 11}}},
         {"session": 2, "op": "act", "action": "allocate", "params": {"bytes": 4096}, "reply": {"ok": {"memory_error": False}}},
         {"session": 2, "op": "exit", "reply": {"ended": {"pid": 11, "exit_code": 0, "signal": None, "core_dumped": False}}},
@@ -130,7 +131,7 @@ def test_the_script_runs_on_python_2_and_3_with_odd_arguments(tmp_path: Path) ->
     assert "step(15, 'setrlimit', resource.RLIMIT_CORE, (0, resource.RLIM_INFINITY))" in script
     assert "step(18, 'getrusage', resource.RUSAGE_SELF)" in script
     assert "class Exploding(object):" in script and "if fork(2):" in script
-    assert "# not replayed: the kit's \"proc_limits\" action" in script
+    assert '# not replayed: the kit\'s "proc_limits" action' in script
     path = tmp_path / "repro.py"
     path.write_text(script)
     pythons = [sys.executable]
@@ -152,8 +153,8 @@ def test_the_cli_prints_the_script_or_says_why_not(tmp_path: Path) -> None:
         "candidates": {"host:resource": {"implementation": "cpython", "python": "3", "platform": "linux"}},
         "rules": {},
         "results": [
-            {"nodeid": "t.py::test_x[host:resource]", "test": "test_x", "candidate": "host:resource", "rules": ["LIMITS.GET_PAIR"],
-             "status": "xfail", "reason": "known", "duration": 0.0, "example": odd_example()},
+            {"nodeid": "t.py::test_x[host:resource]", "test": "test_x", "candidate": "host:resource",
+             "rules": ["LIMITS.GET_PAIR"], "status": "xfail", "reason": "known", "duration": 0.0, "example": odd_example()},
         ],
     }  # fmt: skip
     path = tmp_path / "conformance.json"
@@ -237,7 +238,7 @@ def _example_results() -> list[Any]:
     if not any("example" in r for r in results):
         reason = f"NOT TESTED: {EXAMPLE_REPORT} stores no examples yet (regenerate it with this version of the kit)"
         return [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="no-examples")]
-    return [pytest.param(r, id=f"{r['candidate']}::{r['nodeid'].split('::')[-1].split('[')[0]}::{r['rules'][0]}") for r in results]
+    return [pytest.param(r, id=f"{r['candidate']}::{r['test']}::{r['rules'][0]}") for r in results]
 
 
 @pytest.mark.parametrize("result", _example_results())
