@@ -152,7 +152,7 @@ class _Script:
             roles = ROLES.get(step["fn"], ())
             args = [self.source(arg, roles[i] if i < len(roles) else "") for i, arg in enumerate(step.get("args", []))]
             args += [f"{name}={self.source(arg)}" for name, arg in step.get("kwargs", {}).items()]
-            self.emit(depth, f"step({number}, {literal(step['fn'])}" + "".join(", " + a for a in args) + ")")
+            self.emit(depth, f"step({number}, lambda: resource.{step['fn']}({', '.join(args)}))")
             self.helpers.add("step")
             self.saw[number] = _call_saw(reply)
             self.last_replayed = True
@@ -285,7 +285,16 @@ def render(failure: Failure) -> str:
         script.last_replayed = True
     env = next((step["env"] for step in example["steps"] if step.get("env")), None)
     out = _header(failure, module, list(example.get("python", ["python"])))
-    out += ["from __future__ import print_function", "", "import os", "import signal", "import sys", "import warnings", ""]
+    out += [
+        "from __future__ import print_function",
+        "",
+        "import linecache",
+        "import os",
+        "import signal",
+        "import sys",
+        "import warnings",
+        "",
+    ]
     out += [f"import {module} as resource" if module != "resource" else "import resource", ""]
     out += [f"MODULE = {literal(module)}", f"RULE = {literal(failure.rule)}", f"STATEMENT = {literal(failure.statement)}"]
     out += [f"REASON = {literal(failure.reason if failure.status == 'xfail' else '')}"]
@@ -297,9 +306,9 @@ def render(failure: Failure) -> str:
     if "fork" in script.helpers:
         out += ["# How a child ended in the failing run, where it did not just finish its steps."]
         out += [f"ENDS = {literal(script.ends)}"]
-    out += "\n\n".join(HELPERS[name] for name in HELPERS if name in script.helpers).rstrip("\n").split("\n")
+    out += ["", "", *"\n\n\n".join(HELPERS[name].strip("\n") for name in HELPERS if name in script.helpers).split("\n")]
     for name in sorted(script.classes):
-        out += ["", *CLASSES[name].rstrip("\n").split("\n")]
+        out += ["", "", *CLASSES[name].strip("\n").split("\n")]
     if env:
         out += _environment(env)
     out += _verdict()

@@ -45,8 +45,8 @@ def finish():
     """Say whether the deviation showed again: exit 1 if so, else 0."""
     print()
     if MISMATCHES:
-        print("NOT REPRODUCED: step(s) %s did not do what they did in the failing run."
-              % ", ".join(map(str, MISMATCHES)))
+        print("NOT REPRODUCED: step(s) %s did not do what they did in the failing run (where a"
+              " step only read limits, this machine's may just differ)." % ", ".join(map(str, MISMATCHES)))
         sys.exit(0)
     if not SHOWN_BY_LAST_STEP:
         print("NOT SHOWN: the replayed steps did as in the failing run, but the step that showed the"
@@ -70,27 +70,37 @@ if hasattr(sys, "addaudithook"):
     sys.addaudithook(hook)
 
 
-def step(number, name, *args, **kwargs):
-    """Call resource.<name>(*args, **kwargs), print what it did, compare with the failing run."""
-    shown = ", ".join([repr(a) for a in args] + ["%s=%r" % item for item in sorted(kwargs.items())])
-    function = getattr(resource, name, None)
+def step(number, call):
+    """Make the call written on this step's line, print it and what it did, and compare that
+    (outcome, warnings, audit events) with the failing run."""
+    text = source_of(call)
+    name = text.split("(")[0].split(".")[-1]
     del AUDIT[:]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if function is None:
-            outcome, text = ("missing",), "does not exist"
+        try:
+            value = call()
+        except AttributeError as exc:
+            missing = not hasattr(resource, name)
+            outcome = ("missing",) if missing else ("raise", "AttributeError")
+            said = "does not exist" if missing else "raised AttributeError: %s" % exc
+        except Exception as exc:
+            outcome, said = ("raise", type(exc).__name__), "raised %s: %s" % (type(exc).__name__, exc)
         else:
-            try:
-                value = function(*args, **kwargs)
-            except Exception as exc:
-                outcome, text = ("raise", type(exc).__name__), "raised %s: %s" % (type(exc).__name__, exc)
-            else:
-                outcome, text = ("return", shape(value)), "returned %r" % (value,)
+            outcome, said = ("return", shape(value)), "returned %r" % (value,)
     warned = [w.category.__name__ for w in caught]
     audit = list(AUDIT)
-    text += "".join("; warned %s" % category for category in warned)
-    text += "".join("; audit event %s%r" % event for event in audit)
-    compare(number, "%s.%s(%s) %s" % (MODULE, name, shown, text), (outcome, warned, audit))
+    said += "".join("; warned %s" % category for category in warned)
+    said += "".join("; audit event %s%r" % event for event in audit)
+    compare(number, "%s %s" % (text, said), (outcome, warned, audit))
+
+
+def source_of(call):
+    """The call as written after 'lambda: ' on its line of this file."""
+    code = call.__code__
+    line = linecache.getline(code.co_filename, code.co_firstlineno).strip()
+    start = line.find("lambda: ")
+    return line[start + 8 : -1] if start >= 0 and line.endswith(")") else "resource.?(...)"
 ''',
     "attribute": '''
 def attribute(number, name):
@@ -98,7 +108,7 @@ def attribute(number, name):
     present = hasattr(resource, name)
     value = getattr(resource, name, None)
     shown = repr(value) if present else "missing"
-    compare(number, "%s.%s is %s" % (MODULE, name, shown), (present, shape(value) if present else None))
+    compare(number, "resource.%s is %s" % (name, shown), (present, shape(value) if present else None))
 ''',
     "allocate": '''
 def allocate(number, size, touch=False):
