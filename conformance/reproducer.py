@@ -162,6 +162,11 @@ class _Script:
             ok = reply.get("ok", {})
             self.saw[number] = (bool(ok.get("present")), shape(ok["value"]) if ok.get("present") else None)
             self.last_replayed = True
+        elif op == "error_class" and "ok" in reply:
+            self.emit(depth, f"error_class({number})")
+            self.helpers.add("error_class")
+            self.saw[number] = reply["ok"]
+            self.last_replayed = True
         elif op == "act" and step.get("action") == "allocate":
             params = step.get("params", {})
             touch = ", touch=True" if params.get("touch") else ""

@@ -110,6 +110,20 @@ def attribute(number, name):
     shown = repr(value) if present else "missing"
     compare(number, "resource.%s is %s" % (name, shown), (present, shape(value) if present else None))
 ''',
+    "error_class": '''
+def error_class(number):
+    """What the module's error attribute is."""
+    error = getattr(resource, "error", None)
+    is_class = isinstance(error, type)
+    found = {
+        "present": error is not None,
+        "is_class": is_class,
+        "is_exception": is_class and issubclass(error, BaseException),
+        "is_oserror": error is OSError,
+        "mro": [kind.__name__ for kind in error.__mro__] if is_class else None,
+    }
+    compare(number, "resource.error is %r" % (error,), found)
+''',
     "allocate": '''
 def allocate(number, size, touch=False):
     """Allocate (and touch) size bytes: was MemoryError raised?"""

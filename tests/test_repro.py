@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from rckit.conformance.candidates import split_chroot
 from rckit.conformance.repro import FAILED, ReproError, failures
@@ -27,6 +28,7 @@ from rckit.conformance.reproducer import Failure, render
 from tests.conftest import REPO, run_suite
 
 CANDIDATES = Path(__file__).resolve().parent / "candidates"
+SCHEMA = json.loads((REPO / "conformance" / "schemas" / "report.schema.json").read_text())
 EXAMPLE_REPORT = Path(os.environ.get("RCKIT_EXAMPLE_REPORT", REPO / "docs" / "example-report.json"))
 
 
@@ -108,6 +110,19 @@ def odd_example() -> dict[str, Any]:
     ]
     steps += [
         {"session": 0, "op": "attr", "name": "RLIM_INFINITY", "reply": {"ok": {"present": True, "value": {"t": "int", "v": -1}}}},
+        {
+            "session": 0,
+            "op": "error_class",
+            "reply": {
+                "ok": {
+                    "present": True,
+                    "is_class": True,
+                    "is_exception": True,
+                    "is_oserror": True,
+                    "mro": ["OSError", "Exception", "BaseException", "object"],
+                }
+            },
+        },
         {"session": 1, "parent": 0, "op": "fork", "reply": {"ok": {"pid": 10}}},
         {"session": 1, "op": "call", "fn": "setrlimit", "args": [{"t": "int", "v": 4}, limits], "kwargs": {}, "reply": returned},
         {"session": 2, "parent": 1, "op": "fork", "reply": {"ok": {"pid": 11}}},
@@ -127,8 +142,8 @@ def test_the_script_runs_on_python_2_and_3_with_odd_arguments(tmp_path: Path) ->
     failure = Failure("LIMITS.GET_PAIR", "statement", "host:resource", "test_x", "fail", "", odd_example())
     script = render(failure)
     assert "step(1, lambda: resource.getrlimit(IndexOnly(4)))" in script
-    assert "step(15, lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, resource.RLIM_INFINITY)))" in script
-    assert "step(18, lambda: resource.getrusage(resource.RUSAGE_SELF))" in script
+    assert "step(16, lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, resource.RLIM_INFINITY)))" in script
+    assert "step(19, lambda: resource.getrusage(resource.RUSAGE_SELF))" in script
     assert "class Exploding(object):" in script and "if fork(2):" in script
     assert '# not replayed: the kit\'s "proc_limits" action' in script
     path = tmp_path / "repro.py"
@@ -144,8 +159,9 @@ def test_the_script_runs_on_python_2_and_3_with_odd_arguments(tmp_path: Path) ->
         assert done.returncode == 0, f"{python}:\n{done.stdout}\n{done.stderr}"
         assert "Traceback" not in done.stderr, f"{python}:\n{done.stderr}"
         assert "NOT REPRODUCED: step(s) 1, 2," in done.stdout, done.stdout
-        assert "16. allocating 4096 bytes worked" in done.stdout, done.stdout
+        assert "17. allocating 4096 bytes worked" in done.stdout, done.stdout
         assert "1. resource.getrlimit(IndexOnly(4)) " in done.stdout, done.stdout
+        assert "15. resource.error is " in done.stdout, done.stdout
 
 
 def test_the_cli_prints_the_script_or_says_why_not(tmp_path: Path) -> None:
@@ -185,7 +201,10 @@ def test_a_broken_candidate_s_failures_reproduce_and_only_there(tmp_path: Path) 
         tmp_path, "--impl", "returns_errors", "--impl", "wrong_constants", "--path", str(CANDIDATES), "--profile", "quick",
         tests="invalid_resource_get or only_defined",
     )  # fmt: skip
+    jsonschema.validate(report, SCHEMA)
     found = {(f.rule, f.candidate): f for f in failures_of(report)}
+    # Only the last example is kept: the shrunk one, a single call (not every example hypothesis tried).
+    assert [s["fn"] for s in found["LIMITS.INVALID_RESOURCE", "host:returns_errors"].example["steps"]] == ["getrlimit"]
     assert set(found) == {("LIMITS.INVALID_RESOURCE", "host:returns_errors"), ("CONSTANTS.ONLY_DEFINED", "host:wrong_constants")}
     for failure in found.values():
         assert_reproduces(failure)
