@@ -21,7 +21,19 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MAX_BYTES", "MAX_STEPS", "PROPERTY", "Recorder", "current", "first_lines", "note", "start", "stop", "wrap_examples"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_STEPS",
+    "PROPERTY",
+    "Recorder",
+    "begin",
+    "current",
+    "first_lines",
+    "note",
+    "start",
+    "stop",
+    "wrap_examples",
+]
 
 #: The user property (pytest) that carries a failing test's example, as JSON, to the report.
 PROPERTY = "rckit-example"
@@ -115,6 +127,13 @@ def stop() -> None:
     current = None
 
 
+def begin() -> None:
+    """A new example begins: forget the steps of the previous one. :func:`wrap_examples` does it
+    for @given tests; a state machine calls it where each run starts."""
+    if current is not None:
+        current.restart()
+
+
 def note(agent: Any, message: dict[str, Any], reply: dict[str, Any] | None, env: dict[str, str] | None = None) -> None:
     """Record a request and its reply if a test is being recorded (agent_process calls this)."""
     if current is not None:
@@ -131,8 +150,7 @@ def wrap_examples(test: Any) -> None:
 
     @functools.wraps(inner)
     def recorded(*args: Any, **kwargs: Any) -> Any:
-        if current is not None:
-            current.restart()
+        begin()
         try:
             return inner(*args, **kwargs)
         except BaseException as exc:
@@ -145,6 +163,10 @@ def wrap_examples(test: Any) -> None:
 
 
 def first_lines(exc: BaseException) -> str:
-    """The message of an exception as a report shows it: its first lines, at most 600 characters."""
+    """The message of an exception as a report shows it: its first lines, at most 600 characters.
+    Of a group (hypothesis found several distinct failures), the last one's: hypothesis replays
+    them in order, so the record holds the last one's steps."""
+    while isinstance(getattr(exc, "exceptions", None), tuple) and exc.exceptions:  # type: ignore[attr-defined]
+        exc = exc.exceptions[-1]  # type: ignore[attr-defined]
     text = str(exc).strip() or type(exc).__name__
     return "\n".join(text.splitlines()[:6])[:600]

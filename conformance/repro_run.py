@@ -57,6 +57,7 @@ def run(failure: Failure, script: str, timeout: float = 300) -> Ran:
     directory = Path(tempfile.mkdtemp(prefix="rckit-repro-", dir=base))
     atexit.register(shutil.rmtree, directory, True)
     (directory / "repro.py").write_text(script)
+    directory.chmod(0o755)  # a step may run as another user (the unprivileged examples)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
     if example.get("module", "resource") != "resource":
         env["PYTHONPATH"] = os.pathsep.join([stage(root)[1], *stage_paths(example.get("paths", []), root)])

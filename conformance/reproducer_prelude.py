@@ -101,6 +101,9 @@ def source_of(call):
     line = linecache.getline(code.co_filename, code.co_firstlineno).strip()
     start = line.find("lambda: ")
     return line[start + 8 : -1] if start >= 0 and line.endswith(")") else "resource.?(...)"
+
+
+linecache.getlines(source_of.__code__.co_filename)  # read this file now: a step may run as another user
 ''',
     "attribute": '''
 def attribute(number, name):

@@ -214,6 +214,18 @@ def test_a_broken_candidate_s_failures_reproduce_and_only_there(tmp_path: Path) 
     assert ran.returncode == 0 and "NOT REPRODUCED: step(s) 1 " in ran.output, ran.output
 
 
+def test_a_state_machine_s_failure_reproduces_from_its_shrunk_run_alone(tmp_path: Path) -> None:
+    """The stateful model fails hard_follows_soft; the stored example is the one run hypothesis
+    shrank to (one child, dropped to an unprivileged user once), and its reproducer shows it."""
+    report = judge(tmp_path, "--impl", "hard_follows_soft", "--path", str(CANDIDATES), "--profile", "quick", tests="stateful")
+    (failure,) = [f for f in failures_of(report) if f.rule == "LIMITS.SET_ROUND_TRIP"]
+    steps = failure.example["steps"]
+    assert [s["op"] for s in steps].count("fork") == 1, steps
+    assert [s.get("action") for s in steps].count("drop_privileges") == 1, steps
+    assert failure.example["assertion"].startswith("RLIMIT_"), failure.example["assertion"]
+    assert_reproduces(failure)
+
+
 INTERPRETERS = [
     pytest.param(
         "/usr/bin/pypy3",
