@@ -1,6 +1,7 @@
 """Broken: setrlimit with soft < hard (both finite) sets the hard limit to the soft one too."""
 
 from resource import *
+from resource import RLIM_INFINITY
 from resource import setrlimit as _setrlimit
 
 
