@@ -101,13 +101,23 @@ class Recorder:
         return result
 
 
+#: A reply longer than this (JSON bytes) keeps only the kind of its outcome.
+MAX_REPLY_BYTES = 16 << 10
+
+
 def _trim(reply: dict[str, Any] | None) -> dict[str, Any]:
     if reply is None:
         return {"lost": "no reply (the agent hung or died)"}
     if "error" in reply:
         error = reply["error"]
-        return {"error": {k: error.get(k) for k in ("kind", "type", "message") if k in error}}
-    return {k: v for k, v in reply.items() if k in ("ok", "ended")}
+        return {"error": {k: str(error.get(k))[:500] for k in ("kind", "type", "message") if k in error}}
+    kept = {k: v for k, v in reply.items() if k in ("ok", "ended")}
+    size = len(json.dumps(kept))
+    if size > MAX_REPLY_BYTES:
+        ok = kept.get("ok") if isinstance(kept.get("ok"), dict) else {}
+        value = {"t": "object", "type": "?", "repr": f"<a reply of {size} bytes, not kept>"}
+        kept = {"ok": {"outcome": ok.get("outcome"), "value": value, "warnings": [], "audit": [], "too_large": size}}
+    return kept
 
 
 #: The record of the running test, or None when no conformance test is running.

@@ -36,7 +36,7 @@ def compare(number, text, got):
     """Print a step and note it if it did not do what it did in the failing run."""
     print("%d. %s" % (number, text))
     saw = SAW.get(number)
-    if got != saw:
+    if got != saw and saw != "not compared":  # (the failing run's answer was too large to keep)
         print("   which differs from the failing run, which saw %r" % (saw,))
         MISMATCHES.append(number)
 ''',
