@@ -114,7 +114,7 @@ def _trim(reply: dict[str, Any] | None) -> dict[str, Any]:
     kept = {k: v for k, v in reply.items() if k in ("ok", "ended")}
     size = len(json.dumps(kept))
     if size > MAX_REPLY_BYTES:
-        ok = kept.get("ok") if isinstance(kept.get("ok"), dict) else {}
+        ok: dict[str, Any] = kept["ok"] if isinstance(kept.get("ok"), dict) else {}
         value = {"t": "object", "type": "?", "repr": f"<a reply of {size} bytes, not kept>"}
         kept = {"ok": {"outcome": ok.get("outcome"), "value": value, "warnings": [], "audit": [], "too_large": size}}
     return kept
