@@ -175,6 +175,11 @@ class _Script:
             self.helpers.add("allocate")
             self.saw[number] = reply.get("ok")
             self.last_replayed = True
+        elif op == "act" and step.get("action") == "usage_workload" and _majfaults(step) is not None:
+            self.emit(depth, f"majfaults({number}, {step['params'].get('bytes', 4 << 20)})")
+            self.helpers.add("majfaults")
+            self.saw[number] = {"majflt_below_half_the_pages": _majfaults(step)}
+            self.last_replayed = True
         elif op == "act" and step.get("action") == "drop_privileges":
             self.emit(depth, "drop_privileges()  # the example ran unprivileged")
             self.helpers.add("drop_privileges")
@@ -188,6 +193,20 @@ class _Script:
             self.emit(depth, f"# it answered {_short(answer)}")
             self.emit(depth, f'print("{number}. (not replayed here: {what.replace(chr(34), chr(39))})")')
             self.last_replayed = False
+
+
+def _majfaults(step: dict[str, Any]) -> bool | None:
+    """Whether the failing run's major-fault workload (RUSAGE_SELF) grew ru_majflt by fewer than half
+    the pages it touched; None for another workload, or one the script cannot replay."""
+    params, ok = step.get("params", {}), step["reply"].get("ok")
+    if params.get("workload") != "majfaults" or params.get("who") not in (None, 0) or not isinstance(ok, dict):
+        return None
+    try:
+        grew = ok["after"]["fields"]["ru_majflt"]["v"] - ok["before"]["fields"]["ru_majflt"]["v"]
+    except (KeyError, TypeError):
+        return None
+    pages = params.get("bytes", 4 << 20) // 4096
+    return bool(grew < pages // 2)
 
 
 def _short(text: str, width: int = 300) -> str:

@@ -154,6 +154,33 @@ def constants(number):
     for name in sorted(found):
         print("   %s = %r" % (name, found[name]))
 ''',
+    "majfaults": '''
+def majfaults(number, size):
+    """Map a file of size bytes that has left the page cache, touch each page once with
+    read-ahead off (MADV_RANDOM), and see how far getrusage's ru_majflt grew: by about one a page
+    where each page needs I/O."""
+    import mmap
+    import tempfile
+
+    fd, path = tempfile.mkstemp()
+    try:
+        os.write(fd, b"m" * size)
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # out of the cache: touching needs I/O
+        area = mmap.mmap(fd, size, prot=mmap.PROT_READ)
+        area.madvise(mmap.MADV_RANDOM)  # no read-ahead: a fault per page
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_majflt
+        for offset in range(0, size, mmap.PAGESIZE):
+            area[offset]
+        grew = resource.getrusage(resource.RUSAGE_SELF).ru_majflt - before
+        area.close()
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    pages = size // mmap.PAGESIZE
+    text = "touching %d uncached pages of a mapped file grew ru_majflt by %d" % (pages, grew)
+    compare(number, text, {"majflt_below_half_the_pages": grew < pages // 2})
+''',
     "drop_privileges": '''
 def drop_privileges(uid=65534, gid=65534):
     """Become an unprivileged user, as root: supplementary groups, gid, then uid."""
