@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -77,6 +78,8 @@ def run(failure: Failure, script: str, timeout: float = 300) -> Ran:
         )
     except subprocess.TimeoutExpired as exc:
         return Ran(-1, f"the reproducer did not finish within {timeout:.0f} s: {exc.stdout!r}")
+    except OSError as exc:  # the report was made on another machine
+        return Ran(127, f"cannot run {shlex.join(python)} here: {exc}\n")
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     return Ran(done.returncode, done.stdout + done.stderr)
