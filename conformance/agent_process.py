@@ -224,6 +224,8 @@ class AgentProcess:
         self.sessions: dict[int, Session] = {}
         #: The environment the candidate was started with beyond the usual (recorded with examples).
         self.extra_env: dict[str, str] = {}
+        #: The length of the last reply line (the recorded example keeps only the kind of a long one).
+        self.last_reply_bytes = 0
         log = os.environ.get(PROTOCOL_LOG_ENV)
         # The log lives as long as the agent; close() closes it.
         self.log = open(log, "a") if log else None  # noqa: SIM115
@@ -282,6 +284,7 @@ class AgentProcess:
                     self.kill()
                     raise AgentError(f"{self.label}: a reply longer than {MAX_REPLY} bytes; agent killed")
         line, _, self.pending = self.pending.partition(b"\n")
+        self.last_reply_bytes = len(line)
         try:
             reply: dict[str, Any] = json.loads(line)
         except ValueError:
@@ -325,7 +328,7 @@ class AgentProcess:
             raise
         if "ended" not in reply and reply.get("id") != message["id"]:
             raise AgentError(f"{self.label}: reply {str(reply)[:300]} does not answer request {message['id']}")
-        example.note(self, message, reply, self.extra_env)
+        example.note(self, message, reply, self.extra_env, self.last_reply_bytes)
         return self._note_end(reply)
 
     def read_unsolicited(self, timeout: float = CALL_TIMEOUT) -> dict[str, Any]:

@@ -66,8 +66,10 @@ class Recorder:
             self.sessions[key] = len(self.sessions)
         return self.sessions[key]
 
-    def note(self, agent: Any, message: dict[str, Any], reply: dict[str, Any] | None, env: dict[str, str]) -> None:
-        """Record one request and its reply (None: no reply came)."""
+    def note(
+        self, agent: Any, message: dict[str, Any], reply: dict[str, Any] | None, env: dict[str, str], size: int | None = None
+    ) -> None:
+        """Record one request and its reply (None: no reply came; ``size``: its length in JSON, if known)."""
         op = message.get("op")
         if op in SKIPPED_OPS or (op == "exit" and message.get("to") is None):
             return
@@ -77,7 +79,7 @@ class Recorder:
         if env and session not in self.envs:
             self.envs[session] = env
             step["env"] = env
-        step["reply"] = _trim(reply)
+        step["reply"] = _trim(reply, size)
         if op == "fork" and reply and "ok" in reply:
             step["parent"] = session
             step["session"] = self._session(agent, reply["ok"].get("pid"))
@@ -105,14 +107,15 @@ class Recorder:
 MAX_REPLY_BYTES = 16 << 10
 
 
-def _trim(reply: dict[str, Any] | None) -> dict[str, Any]:
+def _trim(reply: dict[str, Any] | None, size: int | None = None) -> dict[str, Any]:
     if reply is None:
         return {"lost": "no reply (the agent hung or died)"}
     if "error" in reply:
         error = reply["error"]
         return {"error": {k: str(error.get(k))[:500] for k in ("kind", "type", "message") if k in error}}
     kept = {k: v for k, v in reply.items() if k in ("ok", "ended")}
-    size = len(json.dumps(kept))
+    if size is None or size > MAX_REPLY_BYTES:  # measure only what may be long
+        size = len(json.dumps(kept))
     if size > MAX_REPLY_BYTES:
         ok: dict[str, Any] = kept["ok"] if isinstance(kept.get("ok"), dict) else {}
         value = {"t": "object", "type": "?", "repr": f"<a reply of {size} bytes, not kept>"}
@@ -144,10 +147,12 @@ def begin() -> None:
         current.restart()
 
 
-def note(agent: Any, message: dict[str, Any], reply: dict[str, Any] | None, env: dict[str, str] | None = None) -> None:
+def note(
+    agent: Any, message: dict[str, Any], reply: dict[str, Any] | None, env: dict[str, str] | None = None, size: int | None = None
+) -> None:
     """Record a request and its reply if a test is being recorded (agent_process calls this)."""
     if current is not None:
-        current.note(agent, message, reply, env or {})
+        current.note(agent, message, reply, env or {}, size)
 
 
 def wrap_examples(test: Any) -> None:
