@@ -190,7 +190,7 @@ class _Script:
             params = json.dumps(step.get("params", {}), sort_keys=True)
             answer = json.dumps(reply.get("ok", reply), sort_keys=True)
             self.emit(depth, f"# not replayed: {what} with {_short(params)}")
-            self.emit(depth, f"# it answered {_short(answer)}")
+            self.emit(depth, f"# it answered {_short(answer, 120)}")
             self.emit(depth, f'print("{number}. (not replayed here: {what.replace(chr(34), chr(39))})")')
             self.last_replayed = False
 
@@ -259,7 +259,7 @@ def _body(script: _Script, steps: list[dict[str, Any]]) -> None:
 
 
 def _header(failure: Failure, module: str, python: list[str]) -> list[str]:
-    wrap = textwrap.TextWrapper(width=96, initial_indent="    ", subsequent_indent="    ")
+    wrap = textwrap.TextWrapper(width=96, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False)
     example = failure.example
     lines = [
         "#!/usr/bin/env python",
@@ -273,7 +273,7 @@ def _header(failure: Failure, module: str, python: list[str]) -> list[str]:
         lines += ["", "Known deviation:", *wrap.wrap(failure.reason)]
     seen = f"Seen by the resource conformance kit (rckit) in {failure.test}"
     seen += f" on {failure.interpreter} ({failure.platform})" if failure.interpreter else ""
-    lines += ["", *textwrap.wrap(seen + ", which failed with:", 100)]
+    lines += ["", *textwrap.wrap(seen + ", which failed with:", 100, break_on_hyphens=False)]
     lines += ["    " + line for line in _message(example.get("assertion", ""))]
     lines += [
         "",
