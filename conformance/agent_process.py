@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any
 
-from rckit.conformance import containment
+from rckit.conformance import containment, example
 from rckit.conformance.values import Outcome, decode, encode, outcome_from_reply
 
 __all__ = [
@@ -222,6 +222,10 @@ class AgentProcess:
         self.pending = b""
         self.next_id = 1
         self.sessions: dict[int, Session] = {}
+        #: The environment the candidate was started with beyond the usual (recorded with examples).
+        self.extra_env: dict[str, str] = {}
+        #: The length of the last reply line (the recorded example keeps only the kind of a long one).
+        self.last_reply_bytes = 0
         log = os.environ.get(PROTOCOL_LOG_ENV)
         # The log lives as long as the agent; close() closes it.
         self.log = open(log, "a") if log else None  # noqa: SIM115
@@ -280,6 +284,7 @@ class AgentProcess:
                     self.kill()
                     raise AgentError(f"{self.label}: a reply longer than {MAX_REPLY} bytes; agent killed")
         line, _, self.pending = self.pending.partition(b"\n")
+        self.last_reply_bytes = len(line)
         try:
             reply: dict[str, Any] = json.loads(line)
         except ValueError:
@@ -315,6 +320,7 @@ class AgentProcess:
         try:
             reply = self._readline(started + limit)
         except AgentError as exc:
+            example.note(self, message, None, self.extra_env)
             if "no reply within" in str(exc):
                 self.budget.spend(time.monotonic() - started, f"{op} {fields.get('fn') or fields.get('action') or ''}".strip())
                 self.kill()
@@ -322,6 +328,7 @@ class AgentProcess:
             raise
         if "ended" not in reply and reply.get("id") != message["id"]:
             raise AgentError(f"{self.label}: reply {str(reply)[:300]} does not answer request {message['id']}")
+        example.note(self, message, reply, self.extra_env, self.last_reply_bytes)
         return self._note_end(reply)
 
     def read_unsolicited(self, timeout: float = CALL_TIMEOUT) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rckit.conformance import agent as agent_module
+from rckit.conformance import example
 from rckit.conformance.agent_process import AgentError, AgentProcess, HangBudget, NotJudged, Session
 from rckit.conformance.containment import contained_argv
 from rckit.conformance.values import Outcome, encode, outcome_from_reply
@@ -280,6 +281,7 @@ class Candidate:
                 raise NotJudged(f"{self.id}: {self.budget.refusal()}")
             argv, pythonpath = self._agent_argv()
             agent = AgentProcess(argv, _agent_env(self.spec.env, pythonpath), self.id, self.budget)
+            agent.extra_env = dict(self.spec.env)
             # Ask now: while a child session is open the root agent cannot answer.
             self._description = agent.start()
             self._agent = agent
@@ -389,13 +391,14 @@ class InProcessCandidate(Candidate):
         return result
 
     def _call(self, fn: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Outcome:
-        raw = self.worker.handle(
-            {"op": "call", "fn": fn, "args": [encode(a) for a in args], "kwargs": {k: encode(v) for k, v in kwargs.items()}}
-        )
+        request = {"op": "call", "fn": fn, "args": [encode(a) for a in args], "kwargs": {k: encode(v) for k, v in kwargs.items()}}
+        raw = self.worker.handle(request)
+        example.note(self, request, {"ok": raw})
         return outcome_from_reply(raw)
 
     def _request(self, op: str, **fields: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.worker.handle({"op": op, **fields})
+        example.note(self, {"op": op, **fields}, {"ok": result})
         return result
 
 

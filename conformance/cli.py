@@ -6,6 +6,7 @@
     python -m rckit.conformance --chroot sid            # every Python of a Debian sid chroot
     python -m rckit.conformance --all-interpreters [--chroot i386 --chroot arm64]
     python -m rckit.conformance atlas reports/*/conformance.json -o atlas.html
+    python -m rckit.conformance repro REPORT RULE CANDIDATE   # a script that shows a failure
 
 Everything after ``--`` goes to pytest. The exit status is non-zero only when a result is
 unexpected (a failure that is not a known deviation, or a harness error).
@@ -150,11 +151,16 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _subcommand(argv: Sequence[str]) -> int | None:
-    """Run ``atlas`` (merge reports into one HTML page) when asked; None for a conformance run."""
+    """Run a subcommand when ``argv`` starts with one: ``atlas`` (merge reports into one HTML page)
+    or ``repro`` (a script that shows a failure again); None for a conformance run."""
     if argv and argv[0] == "atlas":
         from rckit.conformance import atlas
 
         return atlas.main(argv[1:])
+    if argv and argv[0] == "repro":
+        from rckit.conformance.repro import main as repro
+
+        return repro(argv[1:])
     return None
 
 

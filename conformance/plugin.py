@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rckit.conformance import example
 from rckit.conformance.agent_process import AgentError, CannotJudge
 from rckit.conformance.applicability import NA_PREFIX
 from rckit.conformance.candidates import CandidateSpec, make_candidate
@@ -239,6 +240,7 @@ class Aggregator:
             duration=round(report.duration, 3) + (previous.duration if previous else 0.0),
             expectation=json.loads(str(expectation)) if expectation and status in ("xfail", "xpass") else None,
             falsifying=falsifying_lines(str(report.longrepr)) if status in ("fail", "error", "xfail") else [],
+            example=json.loads(str(props[example.PROPERTY])) if example.PROPERTY in props else None,
         )
 
     def build(self) -> Any:

@@ -67,6 +67,15 @@ class TestResult:
     expectation: dict[str, str] | None = None
     #: What hypothesis printed about the falsifying example (its call and each draw), if any.
     falsifying: list[str] = field(default_factory=list)
+    #: A failure's example (rckit.conformance.example): the steps that show it, for ``repro``.
+    example: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as the report's JSON has it (no ``example`` key when there is none)."""
+        data = asdict(self)
+        if data["example"] is None:
+            del data["example"]
+        return data
 
 
 @dataclass
@@ -93,7 +102,7 @@ class Report:
             "rules": self.rules,
             "matrix": self.matrix,
             "summary": self.summary,
-            "results": [asdict(r) for r in self.results],
+            "results": [r.to_json() for r in self.results],
         }
 
 

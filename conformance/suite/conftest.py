@@ -9,12 +9,13 @@ Before a test runs, its rules are checked against the candidate's Python version
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from rckit.conformance import expectations
+from rckit.conformance import example, expectations
 from rckit.conformance.applicability import not_applicable, why_not_applicable
 from rckit.conformance.candidates import Candidate, Registry
 from rckit.conformance.isolation import LimitsSnapshot
@@ -120,3 +121,32 @@ def _rules_apply(request: pytest.FixtureRequest, candidate: Candidate) -> None:
         )
     for deviation in known:
         node.add_marker(pytest.mark.xfail(reason=f"{deviation.reason} ({deviation.link})", strict=False))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Record the candidate's protocol exchanges during the test (its last hypothesis example);
+    when it fails, attach them, the assertion and how to run the candidate to its report."""
+    example.wrap_examples(getattr(item, "obj", None))
+    recorder = example.start()
+    try:
+        return (yield)
+    except BaseException as exc:
+        candidate = getattr(item, "funcargs", {}).get("candidate")
+        if isinstance(candidate, Candidate) and not isinstance(exc, pytest.skip.Exception):
+            if not recorder.assertion:
+                recorder.assertion = example.first_lines(exc)
+            item.user_properties.append((example.PROPERTY, json.dumps(_stored_example(recorder, candidate))))
+        raise
+    finally:
+        example.stop()
+
+
+def _stored_example(recorder: example.Recorder, candidate: Candidate) -> dict[str, object]:
+    stored = recorder.example()
+    stored["module"] = candidate.spec.module
+    stored["python"] = list(candidate.spec.python or (sys.executable,))
+    stored["paths"] = list(candidate.spec.paths)
+    # The module's RLIMIT_*, RUSAGE_* and RLIM_* integers, as it described itself before the test.
+    stored["constants"] = dict(sorted(candidate.info.constants.items()))
+    return stored

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from rckit.conformance import example
 from rckit.conformance import strategies as S
 from rckit.conformance.agent_process import Session
 from rckit.conformance.candidates import Candidate
@@ -35,6 +36,7 @@ def limits_machine(candidate: Candidate) -> type[RuleBasedStateMachine]:
 
         @initialize()
         def start(self) -> None:
+            example.begin()  # a failure's stored example is the run hypothesis shrank to, alone
             self.context = candidate.isolated(unprivileged=True)
             self.child = self.context.__enter__()
             self.model = {name: self.child.getrlimit(info.resource(name)) for name in names}
