@@ -152,7 +152,7 @@ def load_report(path: Path) -> dict[str, Any]:
 
 def _evidence(result: dict[str, Any]) -> dict[str, Any]:
     kept = {k: result[k] for k in ("test", "status", "reason", "duration") if result.get(k) not in (None, "")}
-    for key in ("falsifying", "expectation", "example"):
+    for key in ("falsifying", "expectation"):  # the stored example is for repro, too big for the page
         if result.get(key):
             kept[key] = result[key]
     kept["nodeid"] = result["nodeid"]
