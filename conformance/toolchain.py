@@ -4,6 +4,7 @@ that the platform entry names (``toolchain`` in platforms/data/targets.json)."""
 
 from __future__ import annotations
 
+import atexit
 import shlex
 import shutil
 import subprocess
@@ -79,6 +80,7 @@ def _inject_library(target_id: str, triplet: str | None = None) -> Path | None:
     if toolchain is None:
         return None
     output = Path(tempfile.mkdtemp(prefix="rckit-inject-")) / "inject.so"
+    atexit.register(shutil.rmtree, output.parent, True)  # built once per process, gone with it
     command = [*toolchain.cc, "-shared", "-fPIC", "-o", str(output), str(INJECT_SOURCE), "-ldl"]
     built = subprocess.run(command, capture_output=True, text=True, check=False)
     if built.returncode != 0:
