@@ -50,16 +50,20 @@ def console_errors(driver: Any) -> list[str]:
 
 
 def screenshot(page: Path, png: Path) -> None:
-    """Open the atlas, open the evidence of its first known deviation, save a screenshot."""
+    """Open the atlas, open the evidence of a known deviation that has a falsifying example (else
+    of the first failure or deviation), save a screenshot."""
     from selenium.webdriver.common.by import By
 
     driver = chromium()
     try:
         driver.get(page.resolve().as_uri())
-        cells = driver.find_elements(By.CSS_SELECTOR, "td.s-xfail, td.s-fail")
+        cells = driver.find_elements(By.CSS_SELECTOR, 'tr[data-rule="LIMITS.INVALID_RESOURCE"] td.s-xfail')
+        cells = cells or driver.find_elements(By.CSS_SELECTOR, "td.s-xfail, td.s-fail")
         if cells:
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'center'});", cells[0])
-            cells[0].click()
+            # Scroll the grid, not the window, so the page's header stays in the picture.
+            script = "arguments[0].scrollIntoView({block: 'center', inline: 'center'}); window.scrollTo(0, 0);"
+            script += " arguments[0].click();"
+            driver.execute_script(script, cells[0])
         driver.save_screenshot(str(png))
         errors = console_errors(driver)
     finally:
