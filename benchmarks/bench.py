@@ -133,8 +133,9 @@ class Floor:
             if function is not None:
                 function.restype = ctypes.c_int
                 self.functions[name] = function
-        self.rlimit = [(ctypes.c_char * rlimit_size)() for _ in range(2)]
-        self.rusage = (ctypes.c_char * rusage_size)()
+        # byref: ctypes passes it as it is (an array it would wrap anew at each call).
+        self.rlimit = [ctypes.byref((ctypes.c_char * rlimit_size)()) for _ in range(2)]
+        self.rusage = ctypes.byref((ctypes.c_char * rusage_size)())
         self.null: object = None
 
     def _bind_cffi(self, target: Any, symbols: dict[str, str], rlimit_size: int, rusage_size: int) -> None:
