@@ -62,7 +62,15 @@ def _shown(limits: Tuple[int, int]) -> Tuple[int, int]:
 _unpack_times = _native.unpack_times
 _unpack_counters = _native.unpack_counters
 _COUNTERS = _native.counters_offset
-_new_rl = _native.new_rlimit
+
+
+def _new_rl() -> Tuple[Any, Any, Tuple[Tuple[int, Any], ...]]:
+    """A struct rlimit buffer: (bytes to decode, what C writes into, getrlimit's arguments for
+    each resource). Calling with a prebuilt argument tuple saves building one at each call."""
+    data, arg = _native.new_rlimit()
+    return data, arg, tuple((resource, arg) for resource in range(_NLIMITS))
+
+
 _new_ru = _native.new_rusage
 _NULL = _native.null
 _LIMIT_MAX = 2**63 - 1
@@ -76,7 +84,7 @@ elif _STORE_MASK & _LIMIT_MAX == _LIMIT_MAX:
 else:
     _FAST_MAX = -1
 
-# Free lists of (buffer, what C writes into) pairs: a call takes one and gives it back, so no two
+# Free lists of buffers (see _new_rl; rusage ones are pairs): a call takes one and gives it back, so no two
 # threads (nor a signal handler and the code it interrupted) ever share a buffer; list.pop and
 # list.append are atomic, and no lock is taken.
 _rl_free: List[Any] = [_new_rl() for _ in range(4)]
@@ -138,7 +146,7 @@ def getrlimit(resource: Any = _NO, /, *extra: Any, **kwargs: Any) -> Tuple[int, 
             pair = _take_rl()
         except IndexError:
             pair = _new_rl()
-        if not _c_getrlimit(resource, pair[1]):
+        if not _c_getrlimit(*pair[2][resource]):
             value = _unpack_rl(pair[0])
             _give_rl(pair)
             if _FIX_READS and (value[0] < 0 or value[1] < 0):
@@ -172,7 +180,8 @@ def setrlimit(resource: Any = _NO, limits: Any = _NO, /, *extra: Any, **kwargs: 
         if len(limits) == 2:
             cur, mx = limits
             if type(cur) is int and type(mx) is int and 0 <= cur <= _FAST_MAX and 0 <= mx <= _FAST_MAX:
-                if _encode_rl is None or _c_setrlimit(resource, _encode_rl(cur, mx)):
+                args = _set_args[resource].get(limits) if _encode_rl is not None else None
+                if args is None or _c_setrlimit(*args):
                     _set(resource, cur, mx)  # the general way, or a failed call repeated there
                 return None
         _set(resource, *_limits(limits))
@@ -189,16 +198,34 @@ def _slow_setrlimit(resource: Any, limits: Any, extra: Tuple[Any, ...], kwargs: 
     _set(resource, *_limits(limits))
 
 
+# Where C takes the limits as bytes (ctypes): setrlimit's arguments (resource, packed limits) for
+# the first few limits each resource was set to. Programs tend to set the same values again and
+# again (the limits just read, a few fixed values), and packing is a pure function of them. Only
+# exact ints are looked up, since (1.0, 2) == (1, 2): the fast path checks them first.
+_SET_ARGS_KEPT = 8
+_set_args: List[Dict[Tuple[int, int], Tuple[int, bytes]]] = [{} for _ in range(_NLIMITS)]
+
+
 def _set(resource: int, cur: int, mx: int) -> None:
     """setrlimit with checked arguments (the audit event raised); CPython's errors if it fails."""
+    if _encode_rl is not None:
+        packed = (resource, _encode_rl(cur, mx))
+        if not _c_setrlimit(*packed):
+            kept = _set_args[resource]
+            if len(kept) < _SET_ARGS_KEPT and cur <= _FAST_MAX and mx <= _FAST_MAX:
+                kept[(cur, mx)] = packed
+            return
+        err = _errno_of("setrlimit", packed)
+        if err:
+            _setrlimit_failed(err)
+        return
     try:
         pair = _take_rl()
     except IndexError:
         pair = _new_rl()
     _pack_rl(pair[0], 0, cur, mx)
-    args = (resource, pair[1])
-    if _c_setrlimit(*args):
-        err = _errno_of("setrlimit", args)
+    if _c_setrlimit(resource, pair[1]):  # a direct call: PyPy's JIT handles it best
+        err = _errno_of("setrlimit", (resource, pair[1]))
         if err:
             _give_rl(pair)
             _setrlimit_failed(err)
