@@ -7,7 +7,7 @@ nox -s matrix                      every interpreter in one run, one report
 nox -s "chroot(armhf)"             a Debian architecture chroot (i386, arm64, armel, armhf, ppc64el, ...)
 nox -s "chroot(sid)"               every Python of a Debian sid chroot (also forky, trixie)
 nox -s build_chroots               build the chroots CI uses (sid), so the tests can use them
-nox -s benchmark                   ns per call against the C module and the bare FFI call, per interpreter
+nox -s benchmark                   ns per call against the C module, per interpreter
 nox -s fuzz                        100,000 arbitrary inputs, the reference against the C module
 nox -s mutation                    every mutant of reference/ against the suite (cosmic-ray; hours)
 """
