@@ -4,9 +4,17 @@
     python benchmarks/bench.py --all-interpreters   # every discovered interpreter, then a summary
     python benchmarks/bench.py --all-interpreters --markdown   # the summary as a Markdown table
 
-Both modules are measured in the same run and the same process, alternately (C, reference, C,
-reference, ...) so that drift affects both sides; each side keeps its best repeat. The numbers are
-nanoseconds per call and the ratio reference / C. It is a benchmark, not a test: nothing is judged.
+Three things are measured in the same run and the same process, alternately (C, reference, floor,
+C, reference, floor, ...) so that drift affects every side; each side keeps its best repeat:
+
+- the C module (``resource``);
+- the floor: the C function the reference calls (getrlimit64, prlimit64, ... as the platform data
+  names it), called bare through ctypes (cffi on PyPy, as the reference does) with a preallocated
+  buffer, and nothing around it: no argument checks, no decoding, no result;
+- the reference (``rckit.reference.resource``).
+
+The numbers are nanoseconds per call and the ratios reference / C and reference / floor. It is a
+benchmark, not a test: nothing is judged.
 
 The script needs only the standard library and runs on Python 3.8+ (CPython and PyPy), so that
 every interpreter can execute it directly. Where ``rckit`` is not installed it imports the
@@ -38,8 +46,9 @@ from typing import TYPE_CHECKING, Any
 FORMAT = "rckit-benchmark/1"
 REPO = Path(__file__).resolve().parent.parent
 CALLS = ("getrlimit", "setrlimit", "prlimit", "getrusage")
-#: (repeats, minimum seconds per repeat)
-DEFAULT_SETTINGS = (7, 0.1)
+#: (repeats, minimum seconds per repeat): many short repeats, so that the best of them falls in a
+#: quiet moment of a shared machine (the spread of the ratios run to run is smaller than with 7 of 0.1 s)
+DEFAULT_SETTINGS = (30, 0.02)
 QUICK_SETTINGS = (3, 0.002)
 CHILD_TIMEOUT = 900.0
 
@@ -93,6 +102,93 @@ def reference_backend() -> str:
 # --- timing -----------------------------------------------------------------------------------
 
 
+class Floor:
+    """The bare FFI calls: each C entry point the reference uses, bound here independently of the
+    reference in the same way (ctypes' ``PyDLL(None)`` without argtypes, restype int; cffi's ABI
+    mode on PyPy), with buffers allocated once."""
+
+    def __init__(self, target: Any) -> None:
+        symbols = dict(target.rlimit.symbols)
+        rlimit_size = target.rlimit.layout.size
+        rusage_size = max(v.layout.size for v in target.rusage)
+        self.backend = "ctypes"
+        self.functions: dict[str, Callable[..., int]] = {}
+        if sys.implementation.name == "pypy":
+            try:
+                self._bind_cffi(target, symbols, rlimit_size, rusage_size)
+                return
+            except ImportError:
+                pass
+        self._bind_ctypes(target, symbols, rlimit_size, rusage_size)
+
+    def _bind_ctypes(self, target: Any, symbols: dict[str, str], rlimit_size: int, rusage_size: int) -> None:
+        import ctypes
+
+        lib = ctypes.PyDLL(None)
+        for variant in target.rusage:
+            if hasattr(lib, variant.symbol):
+                symbols["getrusage"] = variant.symbol
+                break
+        for name, symbol in symbols.items():
+            function = getattr(lib, symbol, None)
+            if function is not None:
+                function.restype = ctypes.c_int
+                self.functions[name] = function
+        # byref: ctypes passes it as it is (an array it would wrap anew at each call).
+        self.rlimit = [ctypes.byref((ctypes.c_char * rlimit_size)()) for _ in range(2)]
+        self.rusage = ctypes.byref((ctypes.c_char * rusage_size)())
+        self.null: object = None
+
+    def _bind_cffi(self, target: Any, symbols: dict[str, str], rlimit_size: int, rusage_size: int) -> None:
+        import cffi  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        ffi = cffi.FFI()
+        declarations = ["int %s(int, char *);" % symbols[n] for n in ("getrlimit", "setrlimit")]
+        if "prlimit" in symbols:
+            declarations.append("int %s(int, int, char *, char *);" % symbols["prlimit"])
+        declarations += ["int %s(int, char *);" % v.symbol for v in target.rusage]
+        ffi.cdef("\n".join(dict.fromkeys(declarations)))
+        lib = ffi.dlopen(None)
+        for variant in target.rusage:
+            if hasattr(lib, variant.symbol):
+                symbols["getrusage"] = variant.symbol
+                break
+        for name, symbol in symbols.items():
+            function = getattr(lib, symbol, None)
+            if function is not None:
+                self.functions[name] = function
+        self.rlimit = [ffi.new("char[%d]" % rlimit_size) for _ in range(2)]
+        self.rusage = ffi.new("char[%d]" % rusage_size)
+        self.null = ffi.NULL
+        self.backend = "cffi"
+
+    def call(self, name: str, args: Sequence[object]) -> tuple[Callable[..., int], tuple[object, ...]] | None:
+        """(function, arguments) of the bare call matching ``name(*args)``, or None if the C
+        library lacks it. setrlimit's buffer holds the limits just read, so it changes nothing."""
+        function = self.functions.get(name)
+        if function is None:
+            return None
+        if name == "getrlimit":
+            return function, (args[0], self.rlimit[0])
+        if name == "setrlimit":
+            self.functions["getrlimit"](args[0], self.rlimit[1])
+            return function, (args[0], self.rlimit[1])
+        if name == "prlimit":
+            return function, (args[0], args[1], self.null, self.rlimit[0])
+        return function, (args[0], self.rusage)
+
+
+def floor_for(ref_mod: ModuleType) -> Floor | None:
+    """The bare calls for the platform the reference describes (None if its platform data cannot
+    be imported)."""
+    try:
+        platforms = importlib.import_module("rckit.platforms")
+        return Floor(platforms.current())
+    except (ImportError, AttributeError, OSError) as exc:
+        print(f"no floor: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None
+
+
 def make_timer(func: Callable[..., object], args: Sequence[object]) -> timeit.Timer:
     """A timer of ``func(*args)`` with the function and its arguments bound to locals, so the
     loop costs the same on both sides and nothing else is measured."""
@@ -115,15 +211,14 @@ def calibrate(timer: timeit.Timer, min_time: float) -> int:
         number *= 10
 
 
-def best_of(c_timer: timeit.Timer, ref_timer: timeit.Timer, repeat: int, min_time: float) -> tuple[float, float]:
-    """(C ns/call, reference ns/call): the minimum over ``repeat`` alternating repeats."""
-    c_number = calibrate(c_timer, min_time)
-    ref_number = calibrate(ref_timer, min_time)
-    c_best = ref_best = math.inf
+def best_of(timers: Sequence[timeit.Timer], repeat: int, min_time: float) -> list[float]:
+    """ns/call of each timer: the minimum over ``repeat`` repeats, the timers taking turns."""
+    numbers = [calibrate(timer, min_time) for timer in timers]
+    best = [math.inf] * len(timers)
     for _ in range(repeat):
-        c_best = min(c_best, c_timer.timeit(c_number) / c_number)
-        ref_best = min(ref_best, ref_timer.timeit(ref_number) / ref_number)
-    return c_best * 1e9, ref_best * 1e9
+        for i, (timer, number) in enumerate(zip(timers, numbers)):
+            best[i] = min(best[i], timer.timeit(number) / number)
+    return [value * 1e9 for value in best]
 
 
 def plan(c_mod: ModuleType, ref_mod: ModuleType) -> tuple[list[tuple[str, str, tuple[object, ...]]], dict[str, str]]:
@@ -147,6 +242,7 @@ def plan(c_mod: ModuleType, ref_mod: ModuleType) -> tuple[list[tuple[str, str, t
 def measure(ref_mod: ModuleType, repeat: int, min_time: float) -> tuple[list[Result], dict[str, str]]:
     """Time each call on both modules in this process."""
     calls, skipped = plan(resource, ref_mod)
+    floor = floor_for(ref_mod)
     before = resource.getrlimit(resource.RLIMIT_NOFILE)
     results: list[Result] = []
     try:
@@ -158,16 +254,16 @@ def measure(ref_mod: ModuleType, repeat: int, min_time: float) -> tuple[list[Res
             except (OSError, ValueError) as exc:
                 skipped[name] = f"{statement} raised {type(exc).__name__}: {exc}"
                 continue
-            c_ns, ref_ns = best_of(make_timer(c_func, args), make_timer(ref_func, args), repeat, min_time)
-            results.append(
-                {
-                    "name": name,
-                    "statement": statement,
-                    "c_ns": c_ns,
-                    "reference_ns": ref_ns,
-                    "ratio": ref_ns / c_ns,
-                }
-            )
+            bare = None if floor is None else floor.call(name, args)
+            timers = [make_timer(c_func, args), make_timer(ref_func, args)]
+            if bare is not None:
+                timers.append(make_timer(*bare))
+            times = best_of(timers, repeat, min_time)
+            result: Result = {"name": name, "statement": statement, "c_ns": times[0], "reference_ns": times[1]}
+            result["ratio"] = times[1] / times[0]
+            if floor is not None and bare is not None:
+                result.update(floor_ns=times[2], floor_ratio=times[1] / times[2], floor_backend=floor.backend)
+            results.append(result)
     finally:
         after = resource.getrlimit(resource.RLIMIT_NOFILE)
         if after != before:  # setrlimit only ever sets the values just read; never leave a change
@@ -198,6 +294,10 @@ def run_here(ref_mod: ModuleType, label: str, repeat: int, min_time: float) -> R
 # --- output -----------------------------------------------------------------------------------
 
 
+def _ratio(result: Result | None, key: str) -> str:
+    return "-" if result is None or key not in result else f"{result[key]:.2f}x"
+
+
 def format_run(run: Result) -> str:
     """The table of one interpreter: a header line, then one line per call."""
     lines = [
@@ -205,17 +305,18 @@ def format_run(run: Result) -> str:
         f"({run['system']}) | reference backend: {run['backend']}",
         f"# {run['executable']}; reference {run['reference']}; "
         f"best of {run['repeat']} alternating repeats of >= {run['min_time'] * 1000:g} ms",
-        f"{'call':<10} {'C ns/call':>10} {'ref ns/call':>12} {'ratio':>8}  statement",
+        f"{'call':<10} {'C ns/call':>10} {'ref ns/call':>12} {'ref/C':>8} {'floor ns':>9} {'ref/floor':>9}  statement",
     ]
     for name in CALLS:
         result = run["results"].get(name)
         if result is not None:
+            floor_ns = f"{result['floor_ns']:.1f}" if "floor_ns" in result else "-"
             lines.append(
                 f"{name:<10} {result['c_ns']:>10.1f} {result['reference_ns']:>12.1f} "
-                f"{result['ratio']:>7.2f}x  {result['statement']}"
+                f"{result['ratio']:>7.2f}x {floor_ns:>9} {_ratio(result, 'floor_ratio'):>9}  {result['statement']}"
             )
         elif name in run["skipped_calls"]:
-            lines.append(f"{name:<10} {'-':>10} {'-':>12} {'-':>8}  skipped: {run['skipped_calls'][name]}")
+            lines.append(f"{name:<10} {'-':>10} {'-':>12} {'-':>8} {'-':>9} {'-':>9}  skipped: {run['skipped_calls'][name]}")
     return "\n".join(lines)
 
 
@@ -224,36 +325,40 @@ def format_run_markdown(run: Result) -> str:
     lines = [
         f"{run['implementation']} {run['version']} on {run['machine']}, reference backend {run['backend']}:",
         "",
-        "| call | C ns/call | reference ns/call | reference / C |",
-        "|---|---:|---:|---:|",
+        "| call | C ns/call | reference ns/call | reference / C | floor ns/call | reference / floor |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name in CALLS:
         result = run["results"].get(name)
         if result is not None:
+            floor_ns = f"{result['floor_ns']:.0f}" if "floor_ns" in result else "-"
             lines.append(
-                f"| `{result['statement']}` | {result['c_ns']:.0f} | {result['reference_ns']:.0f} | {result['ratio']:.2f}x |"
+                f"| `{result['statement']}` | {result['c_ns']:.0f} | {result['reference_ns']:.0f} | {result['ratio']:.2f}x "
+                f"| {floor_ns} | {_ratio(result, 'floor_ratio')} |"
             )
     return "\n".join(lines)
 
 
 def summary_rows(runs: list[Result]) -> tuple[list[str], list[list[str]]]:
-    """(header, rows) of the interpreter x call -> ratio summary."""
-    header = ["interpreter", "version", "backend", *CALLS]
+    """(header, rows) of the interpreter x call -> ratios summary: reference / C, then
+    reference / floor, for each call."""
+    header = ["interpreter", "version", "backend"]
+    header += [f"{name} {side}" for name in CALLS for side in ("/C", "/floor")]
     rows = []
     for run in runs:
         cells = [run["label"], f"{run['implementation']} {run['version']}", run["backend"]]
         for name in CALLS:
             result = run["results"].get(name)
-            cells.append("-" if result is None else f"{result['ratio']:.2f}x")
+            cells += [_ratio(result, "ratio"), _ratio(result, "floor_ratio")]
         rows.append(cells)
     return header, rows
 
 
 def format_summary(runs: list[Result], markdown: bool) -> str:
-    """The summary table (ratio reference / C per interpreter and call), plain or Markdown."""
+    """The summary table (ratios per interpreter and call), plain or Markdown."""
     header, rows = summary_rows(runs)
     if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * len(CALLS)]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * (len(header) - 3)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join(lines)
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
@@ -348,7 +453,7 @@ def all_interpreters(settings: tuple[int, float], markdown: bool, json_path: str
         for entry in failed:
             print(f"FAILED {entry['interpreter']}: {entry['reason'].splitlines()[0]}")
     print()
-    print("=== Summary: reference / C time per call (lower is better; 1.00x = as fast as C)")
+    print("=== Summary: reference time per call / C module's, and / the bare FFI call's (lower is better)")
     print(format_summary(runs, markdown))
     if json_path is not None:
         write_json(json_path, {"format": FORMAT, "mode": "all-interpreters", "runs": runs,

@@ -1,9 +1,10 @@
 """The implementation behind :mod:`rckit.reference.resource`.
 
 Each public function takes a fast path for well-formed arguments (exact ints in range, a 2-tuple
-of ints) and hands anything else to :mod:`rckit.reference._convert`, which reproduces CPython's
-checks and messages. Buffers come from free lists, so concurrent calls from several threads never
-share one (list.pop/append are atomic), and no lock is taken.
+of them, no keywords) and a C call that succeeds; anything else goes to its ``_slow_*`` twin, which
+checks in CPython's order with :mod:`rckit.reference._convert` and raises CPython's exact errors.
+Buffers C writes into come from free lists, so concurrent calls from several threads never share
+one (list.pop/append are atomic), and no lock is taken.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple
 from rckit.platforms import current, python_names, since
 from rckit.reference import _behaviour as B
 from rckit.reference._convert import c_int, limit_value, limits_pair, os_error, prlimit_int
-from rckit.reference._ffi import load
+from rckit.reference._ffi import load, rlimit_codecs
 from rckit.reference._rusage import make_struct_rusage
 
 PUBLIC_MODULE = "rckit.reference.resource"
@@ -39,33 +40,53 @@ _c_prlimit = _native.prlimit
 _c_getrusage = _native.getrusage
 _errno_of = _native.errno_of
 _pack_rl = _native.pack_rlimit
+_encode_rl = _native.encode_rlimit
 _unpack_rl = _native.unpack_rlimit
-if B.UNSIGNED_LIMITS and not B.POSITIVE_INFINITY:
-    # 3.13.7+ and 3.14.1+ read limits unsigned but still show an unlimited one as RLIM_INFINITY,
-    # which stays the C value read signed (-1 on Linux) until 3.15.
-    _read_unsigned, _UNLIMITED = _unpack_rl, TARGET.rlimit.infinity
-    _SHOWN_UNLIMITED = _UNLIMITED - (1 << _RLIM_BITS) if _UNLIMITED >> (_RLIM_BITS - 1) else _UNLIMITED
+# 3.13.7+ and 3.14.1+ read limits unsigned but still show an unlimited one as RLIM_INFINITY,
+# which stays the C value read signed (-1 on Linux) until 3.15. Limits are read signed there too,
+# and the rare negative result is fixed up by _shown.
+_FIX_READS = B.UNSIGNED_LIMITS and not B.POSITIVE_INFINITY
+if _FIX_READS:
+    _unpack_rl = rlimit_codecs(TARGET, signed_reads=True)[1].unpack_from
+_UNLIMITED = TARGET.rlimit.infinity
+_SHOWN_UNLIMITED = _UNLIMITED - (1 << _RLIM_BITS) if _UNLIMITED >> (_RLIM_BITS - 1) else _UNLIMITED
 
-    def _unpack_rl(data: Any) -> Tuple[int, int]:
-        cur, mx = _read_unsigned(data)
-        return (_SHOWN_UNLIMITED if cur == _UNLIMITED else cur, _SHOWN_UNLIMITED if mx == _UNLIMITED else mx)
+
+def _shown(limits: Tuple[int, int]) -> Tuple[int, int]:
+    """A (soft, hard) pair read signed, as 3.13.7+ and 3.14.1+ show it: unsigned, except an
+    unlimited value, shown as RLIM_INFINITY read signed."""
+    cur, mx = limits[0] & _RLIM_MASK, limits[1] & _RLIM_MASK
+    return (_SHOWN_UNLIMITED if cur == _UNLIMITED else cur, _SHOWN_UNLIMITED if mx == _UNLIMITED else mx)
 
 
 _unpack_times = _native.unpack_times
 _unpack_counters = _native.unpack_counters
 _COUNTERS = _native.counters_offset
-_new_rl = _native.new_rlimit
+
+
+def _new_rl() -> Tuple[Any, Any, Tuple[Tuple[int, Any], ...]]:
+    """A struct rlimit buffer: (bytes to decode, what C writes into, getrlimit's arguments for
+    each resource). Calling with a prebuilt argument tuple saves building one at each call."""
+    data, arg = _native.new_rlimit()
+    return data, arg, tuple((resource, arg) for resource in range(_NLIMITS))
+
+
 _new_ru = _native.new_rusage
 _NULL = _native.null
-_LIMIT_MIN, _LIMIT_MAX = -(2**63), 2**63 - 1
-# Where RLIM_INFINITY keeps the low 63 bits (all platforms but illumos), masking leaves a
-# non-negative value unchanged, so the fast paths skip it.
-_MASK_KEEPS_POSITIVE = _STORE_MASK & _LIMIT_MAX == _LIMIT_MAX
-# From 3.13.7 and 3.14.1 every value from 0 to the largest rlim_t passes unchanged.
-_UNSIGNED = B.UNSIGNED_LIMITS
+_LIMIT_MAX = 2**63 - 1
+# The largest limit value the fast paths pass to C unchanged: from 3.13.7 and 3.14.1 every value
+# up to the largest rlim_t; before, values up to 2**63-1 where masking with RLIM_INFINITY keeps
+# them (all platforms but illumos, where no value takes the fast path).
+if B.UNSIGNED_LIMITS:
+    _FAST_MAX = _RLIM_MASK
+elif _STORE_MASK & _LIMIT_MAX == _LIMIT_MAX:
+    _FAST_MAX = _LIMIT_MAX
+else:
+    _FAST_MAX = -1
 
-# Free lists of (buffer, pointer) pairs: a call takes one and gives it back, so no two threads
-# ever share a buffer (list.pop and list.append are atomic), and no lock is taken.
+# Free lists of buffers (see _new_rl; rusage ones are pairs): a call takes one and gives it back, so no two
+# threads (nor a signal handler and the code it interrupted) ever share a buffer; list.pop and
+# list.append are atomic, and no lock is taken.
 _rl_free: List[Any] = [_new_rl() for _ in range(4)]
 _ru_free: List[Any] = [_new_ru() for _ in range(2)]
 _take_rl, _give_rl = _rl_free.pop, _rl_free.append
@@ -83,7 +104,7 @@ def _resource(obj: object, convert: Callable[[object], int] = c_int) -> int:
 
 
 def _limits(limits: object) -> Tuple[int, int]:
-    """(soft, hard) as rlim_t bit patterns, for anything but a 2-tuple of in-range ints."""
+    """(soft, hard) as rlim_t bit patterns, for anything."""
     cur, mx = limits_pair(limits)
     return limit_value(cur, _RLIM_BITS, _INFINITY), limit_value(mx, _RLIM_BITS, _INFINITY)
 
@@ -96,14 +117,6 @@ def _arity(name: str, given: int, kwargs: Dict[str, Any]) -> NoReturn:
     raise TypeError(B.exactly_one(name, given))
 
 
-def _failed(name: str, args: Tuple[Any, ...], buffers: Any, give: Callable[[Any], None]) -> int:
-    """The errno of a failed call (0 if repeating it to learn the errno succeeded)."""
-    err = _errno_of(name, args)
-    if err:
-        give(buffers)
-    return err
-
-
 def _setrlimit_failed(err: int) -> NoReturn:
     if err == _EINVAL:
         raise ValueError(B.MSG_CUR_EXCEEDS_MAX)
@@ -112,49 +125,150 @@ def _setrlimit_failed(err: int) -> NoReturn:
     os_error(err)
 
 
+def _take(take: Callable[[], Any], new: Callable[[], Any]) -> Any:
+    """A buffer pair from a free list, or a new one if the list is empty."""
+    try:
+        return take()
+    except IndexError:
+        return new()
+
+
+# Each public function tries a fast path first: exact ints in range (and a 2-tuple of them for
+# limits), no keywords, the C call succeeding. Anything else goes to its _slow_* twin, which checks
+# everything in CPython's order and raises CPython's exact errors. The audit event is raised once,
+# by whichever path gets there.
+
+
 def getrlimit(resource: Any = _NO, /, *extra: Any, **kwargs: Any) -> Tuple[int, int]:
     """Return the (soft, hard) limits of ``resource`` as a tuple of ints."""
+    if type(resource) is int and 0 <= resource < _NLIMITS and not (extra or kwargs):
+        try:
+            pair = _take_rl()
+        except IndexError:
+            pair = _new_rl()
+        if not _c_getrlimit(*pair[2][resource]):
+            value = _unpack_rl(pair[0])
+            _give_rl(pair)
+            if _FIX_READS and (value[0] < 0 or value[1] < 0):
+                return _shown(value)
+            return value
+        _give_rl(pair)
+    return _slow_getrlimit(resource, extra, kwargs)
+
+
+def _slow_getrlimit(resource: Any, extra: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[int, int]:
     if kwargs or extra or resource is _NO:
         _arity("getrlimit", len(extra) + (resource is not _NO), kwargs)
-    if type(resource) is not int or not 0 <= resource < _NLIMITS:
-        resource = _resource(resource)
-    try:
-        buf = _take_rl()
-    except IndexError:
-        buf = _new_rl()
-    if _c_getrlimit(resource, buf[1]):
-        err = _failed("getrlimit", (resource, buf[1]), buf, _give_rl)
+    resource = _resource(resource)
+    pair = _take(_take_rl, _new_rl)
+    args = (resource, pair[1])
+    if _c_getrlimit(*args):
+        err = _errno_of("getrlimit", args)
         if err:
+            _give_rl(pair)
             os_error(err)
-    value = _unpack_rl(buf[0])
-    _give_rl(buf)
-    return value
+    value = _unpack_rl(pair[0])
+    _give_rl(pair)
+    return _shown(value) if _FIX_READS else value
 
 
 def setrlimit(resource: Any = _NO, limits: Any = _NO, /, *extra: Any, **kwargs: Any) -> None:
     """Set the (soft, hard) limits of ``resource``; ValueError if not allowed."""
+    if type(resource) is int and 0 <= resource < _NLIMITS and type(limits) is tuple and not (extra or kwargs):
+        if _audit is not None:
+            _audit("resource.setrlimit", resource, limits)
+        if len(limits) == 2:
+            cur, mx = limits
+            if type(cur) is int and type(mx) is int and 0 <= cur <= _FAST_MAX and 0 <= mx <= _FAST_MAX:
+                args = _set_args[resource].get(limits) if _encode_rl is not None else None
+                if args is None or _c_setrlimit(*args):
+                    _set(resource, cur, mx)  # the general way, or a failed call repeated there
+                return None
+        _set(resource, *_limits(limits))
+        return None
+    return _slow_setrlimit(resource, limits, extra, kwargs)
+
+
+def _slow_setrlimit(resource: Any, limits: Any, extra: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
     if kwargs or extra or limits is _NO:
         _arity("setrlimit", len(extra) + (resource is not _NO) + (limits is not _NO), kwargs)
-    if type(resource) is not int or not 0 <= resource < _NLIMITS:
-        resource = _resource(resource)
+    resource = _resource(resource)
     if _audit is not None:
         _audit("resource.setrlimit", resource, limits)
-    cur, mx = _limit_pair_fast(limits) if type(limits) is tuple and len(limits) == 2 else _limits(limits)
-    try:
-        buf = _take_rl()
-    except IndexError:
-        buf = _new_rl()
-    _pack_rl(buf[0], 0, cur, mx)
-    if _c_setrlimit(resource, buf[1]):
-        err = _failed("setrlimit", (resource, buf[1]), buf, _give_rl)
+    _set(resource, *_limits(limits))
+
+
+# Where C takes the limits as bytes (ctypes): setrlimit's arguments (resource, packed limits) for
+# the first few limits each resource was set to. Programs tend to set the same values again and
+# again (the limits just read, a few fixed values), and packing is a pure function of them. Only
+# exact ints are looked up, since (1.0, 2) == (1, 2): the fast path checks them first.
+_SET_ARGS_KEPT = 8
+_set_args: List[Dict[Tuple[int, int], Tuple[int, bytes]]] = [{} for _ in range(_NLIMITS)]
+
+
+def _set(resource: int, cur: int, mx: int) -> None:
+    """setrlimit with checked arguments (the audit event raised); CPython's errors if it fails."""
+    if _encode_rl is not None:
+        packed = (resource, _encode_rl(cur, mx))
+        if not _c_setrlimit(*packed):
+            kept = _set_args[resource]
+            if len(kept) < _SET_ARGS_KEPT and cur <= _FAST_MAX and mx <= _FAST_MAX:
+                kept[(cur, mx)] = packed
+            return
+        err = _errno_of("setrlimit", packed)
         if err:
             _setrlimit_failed(err)
-    _give_rl(buf)
+        return
+    try:
+        pair = _take_rl()
+    except IndexError:
+        pair = _new_rl()
+    _pack_rl(pair[0], 0, cur, mx)
+    if _c_setrlimit(resource, pair[1]):  # a direct call: PyPy's JIT handles it best
+        err = _errno_of("setrlimit", (resource, pair[1]))
+        if err:
+            _give_rl(pair)
+            _setrlimit_failed(err)
+    _give_rl(pair)
 
 
 def prlimit(pid: Any = _NO, resource: Any = _NO, limits: Any = _NO, /, *extra: Any, **kwargs: Any) -> Tuple[int, int]:
     """Return the limits of ``resource`` for process ``pid`` (0: this one); set them to ``limits``
     if given, returning the previous ones."""
+    if (
+        type(pid) is int
+        and type(resource) is int
+        and _INT_MIN <= pid <= _INT_MAX
+        and 0 <= resource < _NLIMITS
+        and not (extra or kwargs)
+    ):
+        if _audit is not None:
+            _audit("resource.prlimit", pid, resource, None if limits is _NO else limits)
+        if limits is _NO or (limits is None and _NONE_READS):
+            try:
+                pair = _take_rl()
+            except IndexError:
+                pair = _new_rl()
+            if not _c_prlimit(pid, resource, _NULL, pair[1]):  # type: ignore[misc]
+                value = _unpack_rl(pair[0])
+                _give_rl(pair)
+                if _FIX_READS and (value[0] < 0 or value[1] < 0):
+                    return _shown(value)
+                return value
+            _give_rl(pair)
+            return _prlimit(pid, resource, None)
+        if type(limits) is tuple and len(limits) == 2:
+            cur, mx = limits
+            if type(cur) is int and type(mx) is int and 0 <= cur <= _FAST_MAX and 0 <= mx <= _FAST_MAX:
+                return _prlimit(pid, resource, (cur, mx))
+        return _prlimit(pid, resource, _limits(limits))
+    return _slow_prlimit(pid, resource, limits, extra, kwargs)
+
+
+_NONE_READS = B.PRLIMIT_NONE_READS
+
+
+def _slow_prlimit(pid: Any, resource: Any, limits: Any, extra: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[int, int]:
     if kwargs:
         raise TypeError(B.prlimit_keywords())
     given = len(extra) + (pid is not _NO) + (resource is not _NO) + (limits is not _NO)
@@ -166,74 +280,67 @@ def prlimit(pid: Any = _NO, resource: Any = _NO, limits: Any = _NO, /, *extra: A
         resource = _resource(resource, prlimit_int)
     if _audit is not None:
         _audit("resource.prlimit", pid, resource, None if limits is _NO else limits)
-    writing = not (limits is _NO or (limits is None and B.PRLIMIT_NONE_READS))
-    if writing:
-        cur, mx = _limit_pair_fast(limits) if type(limits) is tuple and len(limits) == 2 else _limits(limits)
-    try:
-        old = _take_rl()
-    except IndexError:
-        old = _new_rl()
-    new: Any = None
-    if writing:
-        try:
-            new = _take_rl()
-        except IndexError:
-            new = _new_rl()
-        _pack_rl(new[0], 0, cur, mx)
-    assert _c_prlimit is not None
-    args = (pid, resource, new[1] if writing else _NULL, old[1])
-    if _c_prlimit(*args):
-        err = _errno_of("prlimit", args)
-        if err:
-            _give_rl(old)
-            if writing:
-                _give_rl(new)
-            if err == _EINVAL:
-                raise ValueError(B.MSG_CUR_EXCEEDS_MAX)
-            os_error(err)
+    writing = not (limits is _NO or (limits is None and _NONE_READS))
+    return _prlimit(pid, resource, _limits(limits) if writing else None)
+
+
+def _prlimit(pid: int, resource: int, new: Optional[Tuple[int, int]]) -> Tuple[int, int]:
+    """prlimit with checked arguments (the audit event raised): the previous limits, or CPython's
+    errors if it fails."""
+    old = _take(_take_rl, _new_rl)
+    written = None
+    if new is not None:
+        written = _take(_take_rl, _new_rl)
+        _pack_rl(written[0], 0, new[0], new[1])
+    args = (pid, resource, _NULL if written is None else written[1], old[1])
+    failed = _c_prlimit(*args)  # type: ignore[misc]
+    err = _errno_of("prlimit", args) if failed else 0
+    if written is not None:
+        _give_rl(written)
+    if err:
+        _give_rl(old)
+        if err == _EINVAL:
+            raise ValueError(B.MSG_CUR_EXCEEDS_MAX)
+        os_error(err)
     value = _unpack_rl(old[0])
     _give_rl(old)
-    if writing:
-        _give_rl(new)
-    return value
-
-
-def _limit_pair_fast(limits: Tuple[Any, Any]) -> Tuple[int, int]:
-    """(soft, hard) bit patterns from a 2-tuple; ints in [0, 2**63) need no masking (and, from
-    3.13.7 and 3.14.1, no ints from 0 to the largest rlim_t)."""
-    cur, mx = limits
-    if type(cur) is int and type(mx) is int:
-        if _UNSIGNED:
-            if 0 <= cur <= _RLIM_MASK and 0 <= mx <= _RLIM_MASK:
-                return limits
-        elif _MASK_KEEPS_POSITIVE and 0 <= cur <= _LIMIT_MAX and 0 <= mx <= _LIMIT_MAX:
-            return limits
-        elif _LIMIT_MIN <= cur <= _LIMIT_MAX and _LIMIT_MIN <= mx <= _LIMIT_MAX:
-            return cur & _STORE_MASK, mx & _STORE_MASK
-    return _limits(limits)
+    return _shown(value) if _FIX_READS else value
 
 
 def getrusage(who: Any = _NO, /, *extra: Any, **kwargs: Any) -> Any:
     """Return a struct_rusage describing the resources used by ``who`` (RUSAGE_SELF, ...)."""
+    if type(who) is int and _INT_MIN <= who <= _INT_MAX and not (extra or kwargs):
+        try:
+            pair = _take_ru()
+        except IndexError:
+            pair = _new_ru()
+        data, arg = pair
+        if not _c_getrusage(who, arg):
+            utime, utime_us, stime, stime_us = _unpack_times(data)
+            counters = _unpack_counters(data, _COUNTERS)
+            _give_ru(pair)
+            # As CPython computes it: seconds + microseconds * 0.000001.
+            return _make_rusage(struct_rusage, (utime + utime_us * 0.000001, stime + stime_us * 0.000001) + counters)
+        _give_ru(pair)
+    return _slow_getrusage(who, extra, kwargs)
+
+
+def _slow_getrusage(who: Any, extra: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
     if kwargs or extra or who is _NO:
         _arity("getrusage", len(extra) + (who is not _NO), kwargs)
-    if type(who) is not int or not _INT_MIN <= who <= _INT_MAX:
-        who = c_int(who)
-    try:
-        buf = _take_ru()
-    except IndexError:
-        buf = _new_ru()
-    if _c_getrusage(who, buf[1]):
-        err = _failed("getrusage", (who, buf[1]), buf, _give_ru)
-        if err == _EINVAL:
-            raise ValueError(B.MSG_INVALID_WHO)
+    who = c_int(who)
+    pair = _take(_take_ru, _new_ru)
+    args = (who, pair[1])
+    if _c_getrusage(*args):
+        err = _errno_of("getrusage", args)
         if err:
+            _give_ru(pair)
+            if err == _EINVAL:
+                raise ValueError(B.MSG_INVALID_WHO)
             os_error(err)
-    data = buf[0]
-    utime, utime_us, stime, stime_us = _unpack_times(data)
-    counters = _unpack_counters(data, _COUNTERS)
-    _give_ru(buf)
-    # As CPython computes it: seconds + microseconds * 0.000001.
+    utime, utime_us, stime, stime_us = _unpack_times(pair[0])
+    counters = _unpack_counters(pair[0], _COUNTERS)
+    _give_ru(pair)
     return _make_rusage(struct_rusage, (utime + utime_us * 0.000001, stime + stime_us * 0.000001) + counters)
 
 

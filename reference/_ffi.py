@@ -1,8 +1,9 @@
 """The native layer: pick a backend for this interpreter and describe C structs as struct formats.
 
 A backend (``_ffi_ctypes`` on CPython, ``_ffi_cffi`` on PyPy) returns a :class:`Binding`: the raw C
-entry points named by the platform entry, buffer factories, and decoders. Callers pass buffers from
-the factories; a call returns the C int result, and ``get_errno`` gives the errno it left.
+entry points named by the platform entry, buffer factories, encoders and decoders. Callers pass
+buffers from the factories (or, for a struct C only reads, the bytes of an encoder); a call
+returns the C int result, and ``errno_of`` gives the errno it left.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ _SIGNED = {1: "b", 2: "h", 4: "i", 8: "q"}
 class Binding(NamedTuple):
     """What the public functions need from the C library, whatever the backend.
 
-    Buffers come in pairs: (the bytes to decode or encode, what to pass to C). The C entry points
+    Buffers come in pairs: (the bytes to decode or encode, what to pass to C). Where C takes a
+    ``bytes`` object for a struct it only reads (ctypes), ``encode_rlimit`` packs one, saving a
+    buffer from the free list. The C entry points
     return the C int result; after a failure, ``errno_of(name, args)`` gives its errno (a backend
     may repeat the failed call through an errno-saving binding to learn it).
     """
@@ -35,6 +38,7 @@ class Binding(NamedTuple):
     getpagesize: Callable[[], int]
     new_rlimit: Callable[[], Tuple[Any, Any]]
     pack_rlimit: Callable[[Any, int, int, int], None]  # (buffer, offset, soft, hard)
+    encode_rlimit: Optional[Callable[[int, int], bytes]]  # (soft, hard): a struct rlimit to pass
     unpack_rlimit: Callable[[Any], Tuple[int, int]]
     new_rusage: Callable[[], Tuple[Any, Any]]
     unpack_times: Callable[[Any], Tuple[int, int, int, int]]  # utime sec/usec, stime sec/usec

@@ -68,6 +68,7 @@ def load(target: Target, signed_reads: bool = True) -> Binding:
         getpagesize=lib.getpagesize,
         new_rlimit=lambda: pair(rlimit_decl),
         pack_rlimit=pack.pack_into,
+        encode_rlimit=None,  # PyPy passes bytes to C far slower than a buffer it already has
         unpack_rlimit=unpack.unpack_from,
         new_rusage=lambda: pair(rusage_decl),
         unpack_times=times.unpack_from,

@@ -6,6 +6,11 @@ just as it is for CPython's own module. ``PyDLL`` keeps the GIL during the call,
 does. No ``argtypes``: ctypes then passes Python ints as C ints and ``byref`` objects as pointers,
 which is what these signatures take, and skips the per-call converters.
 
+Buffers that C writes into are ``bytearray`` objects, passed to C as ``byref`` of a ctypes array
+sharing their memory (``from_buffer``): struct reads a bytearray faster than a ctypes array, and
+ctypes passes a ``byref`` object as it is, where it wraps an array anew at each call. A struct that C only
+reads is passed as ``bytes`` (ctypes passes its data as ``char *``).
+
 Calls go through a binding without ``use_errno`` (its bookkeeping costs about 50 ns a call). When a
 call fails, :func:`errno_of` repeats it once through a ``use_errno`` binding, which saves errno
 right after the call, before anything else can change it. A failed call changed nothing, so the
@@ -26,9 +31,11 @@ __all__ = ["load"]
 
 def _function(lib: ctypes.PyDLL, name: str) -> Optional[Callable[..., int]]:
     try:
-        return getattr(lib, name)  # type: ignore[no-any-return]
+        function = getattr(lib, name)
     except AttributeError:
         return None
+    function.restype = ctypes.c_int  # on the function itself: found first when it is called
+    return function  # type: ignore[no-any-return]
 
 
 def load(target: Target, signed_reads: bool = True) -> Binding:
@@ -61,9 +68,9 @@ def load(target: Target, signed_reads: bool = True) -> Binding:
     # The kernel writes only sizeof(struct rusage); the slack protects against a layout error.
     rusage_type = ctypes.c_char * max(layout.size, 512)
 
-    def pair(kind: Any) -> Tuple[Any, Any]:
-        buffer = kind()
-        return buffer, ctypes.byref(buffer)
+    def pair(kind: Any) -> Tuple[bytearray, Any]:
+        data = bytearray(ctypes.sizeof(kind))
+        return data, ctypes.byref(kind.from_buffer(data))
 
     getpagesize = _function(fast, "getpagesize")
 
@@ -84,6 +91,7 @@ def load(target: Target, signed_reads: bool = True) -> Binding:
         getpagesize=pagesize,
         new_rlimit=lambda: pair(rlimit_type),
         pack_rlimit=pack.pack_into,
+        encode_rlimit=pack.pack,
         unpack_rlimit=unpack.unpack_from,
         new_rusage=lambda: pair(rusage_type),
         unpack_times=times.unpack_from,

@@ -13,8 +13,8 @@ import pytest
 from rckit.conformance.discovery import discover
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
-#: "getrlimit   368.5   980.2   2.66x  getrlimit(RLIMIT_NOFILE)"
-LINE = re.compile(r"^(\w+)\s+(\d+\.\d+)\s+(\d+\.\d+)\s+(\d+\.\d+)x\s+\1\(")
+#: "getrlimit   368.5   980.2   2.66x   580.1   1.69x  getrlimit(RLIMIT_NOFILE)"
+LINE = re.compile(r"^(\w+)\s+(\d+\.\d+)\s+(\d+\.\d+)\s+(\d+\.\d+)x\s+(\d+\.\d+)\s+(\d+\.\d+)x\s+\1\(")
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="resource exists only on POSIX")
 
@@ -46,13 +46,13 @@ def run_script(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[
     return done
 
 
-def table(output: str) -> dict[str, tuple[float, float, float]]:
-    """{call: (C ns, reference ns, ratio)} from the table lines of ``output``."""
+def table(output: str) -> dict[str, tuple[float, ...]]:
+    """{call: (C ns, reference ns, ratio, floor ns, floor ratio)} from the table lines of ``output``."""
     rows = {}
     for line in output.splitlines():
         match = LINE.match(line)
         if match:
-            rows[match.group(1)] = (float(match[2]), float(match[3]), float(match[4]))
+            rows[match.group(1)] = tuple(float(match[i]) for i in range(2, 7))
     return rows
 
 
@@ -60,8 +60,8 @@ def test_table_has_a_line_per_call_with_positive_numbers() -> None:
     output = run_script("--quick").stdout
     rows = table(output)
     assert set(rows) == expected_calls(), output
-    for name, (c_ns, ref_ns, ratio) in rows.items():
-        assert min(c_ns, ref_ns, ratio) > 0, (name, output)
+    for name, (c_ns, ref_ns, ratio, floor_ns, floor_ratio) in rows.items():
+        assert min(c_ns, ref_ns, ratio, floor_ns, floor_ratio) > 0, (name, output)
     header = output.splitlines()[0]
     assert sys.implementation.name in header
     assert ".".join(map(str, sys.version_info[:2])) in header
@@ -82,6 +82,7 @@ def test_json_holds_the_results(tmp_path: Path) -> None:
         assert result["statement"].startswith(name + "(")
         assert min(result["c_ns"], result["reference_ns"]) > 0
         assert result["ratio"] == pytest.approx(result["reference_ns"] / result["c_ns"])
+        assert result["floor_ratio"] == pytest.approx(result["reference_ns"] / result["floor_ns"])
 
 
 def test_markdown_table() -> None:
