@@ -9,7 +9,7 @@ nox -s "chroot(sid)"               every Python of a Debian sid chroot (also for
 nox -s build_chroots               build the chroots CI uses (sid), so the tests can use them
 nox -s atlas                       docs/atlas.html (+ screenshot) from docs/example-report.json
 nox -s atlas -- "dir/**/conformance.json"   atlas.html from any reports (CI: every runner's)
-nox -s benchmark                   ns per call against the C module, per interpreter
+nox -s benchmark                   ns per call against the C module and the bare FFI call, per interpreter
 nox -s fuzz                        100,000 arbitrary inputs, the reference against the C module
 nox -s mutation                    every mutant of reference/ against the suite (cosmic-ray; hours)
 """
