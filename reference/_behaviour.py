@@ -42,7 +42,9 @@ QUALIFIED_NAMES = V >= (3, 9)
 INT_FALLBACK = V < (3, 10)
 #: 3.12 made prlimit's limits argument optional with None meaning "read only".
 PRLIMIT_NONE_READS = V >= (3, 12)
-#: 3.12.3 and 3.13 convert pid as a C int ("Python int too large to convert to C int").
+#: 3.12.3 and 3.13 convert pid as a C int ("Python int too large to convert to C int"). The
+#: reference does so on all of 3.12: 3.12.0-3.12.2 truncated the pid instead (gh-117021, a known
+#: deviation of those C modules), a bug it does not copy.
 PID_IS_C_INT = V >= (3, 12)
 #: 3.8 added sys.audit and the resource.setrlimit / resource.prlimit events.
 AUDIT = V >= (3, 8)
