@@ -316,13 +316,19 @@ def getrusage(who: Any = _NO, /, *extra: Any, **kwargs: Any) -> Any:
             pair = _new_ru()
         data, arg = pair
         if not _c_getrusage(who, arg):
-            utime, utime_us, stime, stime_us = _unpack_times(data)
-            counters = _unpack_counters(data, _COUNTERS)
+            result = _rusage_of(data)
             _give_ru(pair)
-            # As CPython computes it: seconds + microseconds * 0.000001.
-            return _make_rusage(struct_rusage, (utime + utime_us * 0.000001, stime + stime_us * 0.000001) + counters)
+            return result
         _give_ru(pair)
     return _slow_getrusage(who, extra, kwargs)
+
+
+def _rusage_of(data: Any) -> Any:
+    """The struct_rusage of a filled ``struct rusage`` buffer (both paths build it here)."""
+    utime, utime_us, stime, stime_us = _unpack_times(data)
+    # As CPython computes it: seconds + microseconds * 0.000001.
+    times = (utime + utime_us * 0.000001, stime + stime_us * 0.000001)
+    return _make_rusage(struct_rusage, times + _unpack_counters(data, _COUNTERS))
 
 
 def _slow_getrusage(who: Any, extra: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
@@ -338,10 +344,9 @@ def _slow_getrusage(who: Any, extra: Tuple[Any, ...], kwargs: Dict[str, Any]) ->
             if err == _EINVAL:
                 raise ValueError(B.MSG_INVALID_WHO)
             os_error(err)
-    utime, utime_us, stime, stime_us = _unpack_times(pair[0])
-    counters = _unpack_counters(pair[0], _COUNTERS)
+    result = _rusage_of(pair[0])
     _give_ru(pair)
-    return _make_rusage(struct_rusage, (utime + utime_us * 0.000001, stime + stime_us * 0.000001) + counters)
+    return result
 
 
 def getpagesize(*args: Any, **kwargs: Any) -> int:
