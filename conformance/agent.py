@@ -85,18 +85,21 @@ class IntSubclass(int):
     def __int__(self):
         return 99
 
+    def __repr__(self):
+        return "IntSubclass(%s)" % int.__repr__(self)
+
 
 class Exploding(object):
     """An iterable or index whose conversion raises RuntimeError("exploding argument")."""
-
-    def __init__(self, where):
-        self.where = where
 
     def __iter__(self):
         raise RuntimeError("exploding argument")
 
     def __index__(self):
         raise RuntimeError("exploding argument")
+
+    def __repr__(self):
+        return "Exploding()"
 
 
 def decode(obj, module):
@@ -136,7 +139,7 @@ def decode(obj, module):
     if tag == "object":
         return object()
     if tag == "exploding":
-        return Exploding(obj.get("where", "iter"))
+        return Exploding()
     if tag == "pid":
         return os.getpid() if obj.get("which") == "self" else os.getppid()
     raise ValueError("unknown tag %r" % (tag,))

@@ -6,6 +6,10 @@ as the Python it is. It must run on Python 2.7 and 3.x with the standard library
 
 from __future__ import annotations
 
+import inspect
+
+from rckit.conformance import agent
+
 __all__ = ["CLASSES", "HELPERS"]
 
 #: The helpers a script may need, by name, in the order they are written; "core", "compare" and
@@ -230,58 +234,6 @@ def leave():
 ''',
 }
 
-#: The argument classes of rckit.conformance.agent, defined only when a step uses them.
-CLASSES = {
-    "IndexOnly": '''
-class IndexOnly(object):
-    """An integer only through __index__."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __index__(self):
-        return self.value
-
-    def __repr__(self):
-        return "IndexOnly(%r)" % self.value
-''',
-    "IntOnly": '''
-class IntOnly(object):
-    """An integer only through __int__ (no __index__)."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __int__(self):
-        return self.value
-
-    def __repr__(self):
-        return "IntOnly(%r)" % self.value
-''',
-    "IntSubclass": '''
-class IntSubclass(int):
-    """An int subclass whose __index__ and __int__ say 99; its int value is what counts."""
-
-    def __index__(self):
-        return 99
-
-    def __int__(self):
-        return 99
-
-    def __repr__(self):
-        return "IntSubclass(%s)" % int.__repr__(self)
-''',
-    "Exploding": '''
-class Exploding(object):
-    """Iterating it or taking its index raises RuntimeError."""
-
-    def __iter__(self):
-        raise RuntimeError("exploding argument")
-
-    def __index__(self):
-        raise RuntimeError("exploding argument")
-
-    def __repr__(self):
-        return "Exploding()"
-''',
-}
+#: The argument classes of rckit.conformance.agent, defined only when a step uses them: their own
+#: source, so that a script builds the very objects the failing run passed.
+CLASSES = {name: inspect.getsource(getattr(agent, name)) for name in ("IndexOnly", "IntOnly", "IntSubclass", "Exploding")}
