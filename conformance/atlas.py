@@ -12,7 +12,6 @@ embedded as JSON and its filters are a few lines of script.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import jsonschema
 from packaging.version import InvalidVersion, Version
+from rckit.conformance.json_files import JsonFileError, read_checked
 from rckit.conformance.report import python_shown
 
 __all__ = ["Atlas", "AtlasError", "Column", "load_report", "main", "merge", "render"]
@@ -45,7 +44,7 @@ LABELS = {status: f"{GLYPHS[status]} {WORDS[status]}" for status in GLYPHS}
 DEVIATING = ("fail", "error", "xfail", "xpass")
 
 
-class AtlasError(ValueError):
+class AtlasError(JsonFileError):
     """A report that cannot go into the atlas (unreadable, or not in the report schema)."""
 
 
@@ -137,17 +136,9 @@ class Atlas:
 def load_report(path: Path) -> dict[str, Any]:
     """A report read and checked against the schema; :class:`AtlasError` says what is wrong."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AtlasError(f"{path}: cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise AtlasError(f"{path}: not JSON ({exc})") from None
-    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message[:200]}" for e in errors[:5]]
-        raise AtlasError(f"{path}: not a conformance report of this kit's schema:\n  " + "\n  ".join(lines))
-    return dict(data)
+        return dict(read_checked(path, SCHEMA_PATH.name, what="not a conformance report of this kit's schema", shown=5))
+    except JsonFileError as exc:
+        raise AtlasError(str(exc)) from None
 
 
 def _evidence(result: dict[str, Any]) -> dict[str, Any]:

@@ -11,17 +11,16 @@ deviation, passing as an unexpected pass.
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from rckit import platforms
 from rckit.conformance.candidates import Candidate
+from rckit.conformance.json_files import JsonFileError, read_checked
 
 __all__ = ["EXPECTATIONS_DIR", "SCHEMA_PATH", "Deviation", "ExpectationsError", "load", "load_file", "matching"]
 
@@ -31,7 +30,7 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "expectations.schema
 WHEN_KEYS = frozenset({"implementation", "module", "python", "platform", "emulated", "privileged"})
 
 
-class ExpectationsError(ValueError):
+class ExpectationsError(JsonFileError):
     """An expectations file that cannot be used: unreadable, not JSON, or not in the schema's shape."""
 
 
@@ -80,25 +79,14 @@ class Deviation:
         return True
 
 
-def _schema() -> dict[str, Any]:
-    return dict(json.loads(SCHEMA_PATH.read_text()))
-
-
 def load_file(path: Path, source: str | None = None) -> list[Deviation]:
     """The deviations of one expectations file, each naming ``source`` (default: the path) as
     where it came from. :class:`ExpectationsError` says which entry is malformed and how."""
     source = source or str(path)
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExpectationsError(f"{source}: cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise ExpectationsError(f"{source}: not JSON: {exc}") from None
-    validator = jsonschema.Draft202012Validator(_schema())
-    problems = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if problems:
-        lines = [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in problems[:10]]
-        raise ExpectationsError(f"{source}: does not match {SCHEMA_PATH.name}:\n  " + "\n  ".join(lines))
+        data = read_checked(path, SCHEMA_PATH.name, source)
+    except JsonFileError as exc:
+        raise ExpectationsError(str(exc)) from None
     deviations = []
     for n, entry in enumerate(data["deviations"]):
         if "python" in entry.get("when", {}):
