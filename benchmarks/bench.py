@@ -102,6 +102,17 @@ def reference_backend() -> str:
 # --- timing -----------------------------------------------------------------------------------
 
 
+def _entry_points(lib: Any, target: Any, symbols: dict[str, str]) -> dict[str, Any]:
+    """The library's functions by call name: the limit functions it has, and the first getrusage
+    variant of the platform entry that it has."""
+    found = {name: getattr(lib, symbol) for name, symbol in symbols.items() if hasattr(lib, symbol)}
+    for variant in target.rusage:
+        if hasattr(lib, variant.symbol):
+            found["getrusage"] = getattr(lib, variant.symbol)
+            break
+    return found
+
+
 class Floor:
     """The bare FFI calls: each C entry point the reference uses, bound here independently of the
     reference in the same way (ctypes' ``PyDLL(None)`` without argtypes, restype int; cffi's ABI
@@ -124,16 +135,10 @@ class Floor:
     def _bind_ctypes(self, target: Any, symbols: dict[str, str], rlimit_size: int, rusage_size: int) -> None:
         import ctypes
 
-        lib = ctypes.PyDLL(None)
-        for variant in target.rusage:
-            if hasattr(lib, variant.symbol):
-                symbols["getrusage"] = variant.symbol
-                break
-        for name, symbol in symbols.items():
-            function = getattr(lib, symbol, None)
-            if function is not None:
-                function.restype = ctypes.c_int
-                self.functions[name] = function
+        found = _entry_points(ctypes.PyDLL(None), target, symbols)
+        for function in found.values():
+            function.restype = ctypes.c_int
+        self.functions = found
         # byref: ctypes passes it as it is (an array it would wrap anew at each call).
         self.rlimit = [ctypes.byref((ctypes.c_char * rlimit_size)()) for _ in range(2)]
         self.rusage = ctypes.byref((ctypes.c_char * rusage_size)())
@@ -148,15 +153,7 @@ class Floor:
             declarations.append("int %s(int, int, char *, char *);" % symbols["prlimit"])
         declarations += ["int %s(int, char *);" % v.symbol for v in target.rusage]
         ffi.cdef("\n".join(dict.fromkeys(declarations)))
-        lib = ffi.dlopen(None)
-        for variant in target.rusage:
-            if hasattr(lib, variant.symbol):
-                symbols["getrusage"] = variant.symbol
-                break
-        for name, symbol in symbols.items():
-            function = getattr(lib, symbol, None)
-            if function is not None:
-                self.functions[name] = function
+        self.functions = _entry_points(ffi.dlopen(None), target, symbols)
         self.rlimit = [ffi.new("char[%d]" % rlimit_size) for _ in range(2)]
         self.rusage = ffi.new("char[%d]" % rusage_size)
         self.null = ffi.NULL
