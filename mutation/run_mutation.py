@@ -28,6 +28,7 @@ of every survivor, go to ``mutation/results.json`` for triage (``mutation/surviv
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import queue
@@ -50,7 +51,10 @@ CPYTHON_MODULES = [
 PYPY_MODULES = ["reference/_ffi_cffi.py"]
 QUICK_RUN = "python -m rckit.conformance --impl rckit.reference.resource --profile quick -n 0 --report .mutation-report"
 DIFFERENTIAL = "python -m pytest -x -q -p no:cacheprovider tests/test_reference_differential.py -k"
-FACTS = "python -m pytest -x -q -p no:cacheprovider tests/test_version_facts.py tests/test_reference_backend.py"
+FACTS = (
+    "python -m pytest -x -q -p no:cacheprovider"
+    " tests/test_version_facts.py tests/test_reference_backend.py tests/test_reference_native.py"
+)
 #: Run by each worker in its copy through sh (cosmic-ray runs the command without a shell).
 COMMANDS = {
     "cpython": f"sh -c '{FACTS} && {DIFFERENTIAL} \"host or sid-python3.13 or sid-python3.15\" && {QUICK_RUN}'",
@@ -79,6 +83,14 @@ def copy_repository(target: Path) -> None:
     subprocess.run([sys.executable, "-m", "venv", str(target / ".venv")], check=True)
     pip = [str(target / ".venv" / "bin" / "python"), "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "-e", f"{target}[test]", "cosmic-ray"], check=True)
+
+
+def modules_digest(modules: list[str]) -> str:
+    """A digest of the files to mutate as they are now: a session resumes only on the same code."""
+    digest = hashlib.sha256()
+    for name in modules:
+        digest.update(name.encode() + b"\0" + (REPO / name).read_bytes())
+    return digest.hexdigest()
 
 
 def config(path: Path, modules: list[str], command: str, workers: int) -> None:
@@ -115,7 +127,11 @@ def judge(work: Path, group: str, modules: list[str], workers: int, sample: int 
     cfg = work / f"{group}.toml"
     config(cfg, modules, COMMANDS[group], workers)
     total_file = session.with_suffix(".total")
+    tree_file, tree = session.with_suffix(".tree"), modules_digest(modules)
+    if session.exists() and (not tree_file.exists() or tree_file.read_text() != tree):
+        raise SystemExit(f"{session} was made from other code than today's {', '.join(modules)}: remove it to start again")
     if not session.exists():
+        tree_file.write_text(tree)
         subprocess.run([cosmic, "init", str(cfg), str(session)], cwd=first, check=True)
         with sqlite3.connect(session) as db:
             total_file.write_text(str(db.execute("SELECT count(*) FROM work_items").fetchone()[0]))
@@ -175,8 +191,7 @@ def rejudge(results: dict[str, Any], work: Path, workers: int, full: bool = Fals
     full, ``killed_by_full``), each group its new score."""
     copies: queue.Queue[Path] = queue.Queue()
     for n in range(workers):
-        refresh_copy(work / f"worker-{n}")
-        copies.put(work / f"worker-{n}")
+        copies.put(work / f"worker-{n}")  # main() has copied today's tree there
 
     def judged(group: str, survivor: dict[str, Any]) -> str:
         copy = copies.get()  # one mutant at a time in each copy
@@ -218,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     for n in range(args.workers):
         if not (work / f"worker-{n}" / ".venv").is_dir():
             copy_repository(work / f"worker-{n}")
+        else:
+            refresh_copy(work / f"worker-{n}")  # judge today's tree, never a copy made earlier
     if args.rejudge:
         earlier = json.loads(Path(args.rejudge).read_text())
         rejudge(earlier, work, args.workers, args.full)
