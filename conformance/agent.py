@@ -102,6 +102,22 @@ class Exploding(object):
         return "Exploding()"
 
 
+class Uncomparable(object):
+    """An argument whose comparisons raise RuntimeError("uncomparable argument"): CPython never
+    compares an argument with ==, so an implementation that does is told apart."""
+
+    def __eq__(self, other):
+        raise RuntimeError("uncomparable argument")
+
+    def __ne__(self, other):
+        raise RuntimeError("uncomparable argument")
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return "Uncomparable()"
+
+
 def decode(obj, module):
     """Turn a tagged JSON value into the Python object it describes (arguments)."""
     tag = obj["t"]
@@ -140,6 +156,8 @@ def decode(obj, module):
         return object()
     if tag == "exploding":
         return Exploding()
+    if tag == "uncomparable":
+        return Uncomparable()
     if tag == "pid":
         return os.getpid() if obj.get("which") == "self" else os.getppid()
     raise ValueError("unknown tag %r" % (tag,))

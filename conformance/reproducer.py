@@ -130,9 +130,10 @@ class _Script:
             return "os.getpid()" if tagged.get("which") == "self" else "os.getppid()"
         if tag == "object":
             return "object()"
-        classes = {"index": "IndexOnly", "intlike": "IntOnly", "intsub": "IntSubclass", "exploding": "Exploding"}
+        classes = {"index": "IndexOnly", "intlike": "IntOnly", "intsub": "IntSubclass", "exploding": "Exploding",
+                   "uncomparable": "Uncomparable"}  # fmt: skip
         self.classes.add(classes[tag])
-        return f"{classes[tag]}()" if tag == "exploding" else f"{classes[tag]}({value!r})"
+        return f"{classes[tag]}()" if tag in ("exploding", "uncomparable") else f"{classes[tag]}({value!r})"
 
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * (depth + 1) + line)

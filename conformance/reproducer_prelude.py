@@ -236,4 +236,5 @@ def leave():
 
 #: The argument classes of rckit.conformance.agent, defined only when a step uses them: their own
 #: source, so that a script builds the very objects the failing run passed.
-CLASSES = {name: inspect.getsource(getattr(agent, name)) for name in ("IndexOnly", "IntOnly", "IntSubclass", "Exploding")}
+ARGUMENT_CLASSES = ("IndexOnly", "IntOnly", "IntSubclass", "Exploding", "Uncomparable")
+CLASSES = {name: inspect.getsource(getattr(agent, name)) for name in ARGUMENT_CLASSES}

@@ -23,6 +23,7 @@ __all__ = [
     "Outcome",
     "Pid",
     "Raised",
+    "Uncomparable",
     "decode",
     "encode",
     "outcome_from_reply",
@@ -75,6 +76,11 @@ class Exploding:
 
 
 @dataclass(frozen=True)
+class Uncomparable:
+    """An object whose ``==`` and ``!=`` raise RuntimeError (CPython never compares arguments)."""
+
+
+@dataclass(frozen=True)
 class Pid:
     """The pid of the process that makes the call (``self``) or of its parent (``parent``)."""
 
@@ -112,6 +118,8 @@ def encode(value: Any) -> dict[str, Any]:
         return {"t": "object"}
     if isinstance(value, Exploding):
         return {"t": "exploding"}
+    if isinstance(value, Uncomparable):
+        return {"t": "uncomparable"}
     if isinstance(value, Pid):
         return {"t": "pid", "which": value.which}
     raise TypeError(f"cannot send {value!r} to a candidate")

@@ -24,7 +24,19 @@ from hypothesis import strategies as st
 from rckit.conformance.candidates import AgentCandidate, Candidate, CandidateSpec
 from rckit.conformance.chroots import chroot_python, interpreters, is_built
 from rckit.conformance.discovery import find, version_of
-from rckit.conformance.values import Attr, Exploding, Foreign, IndexOnly, IntOnly, IntSubclass, Iter, Opaque, Outcome, Pid
+from rckit.conformance.values import (
+    Attr,
+    Exploding,
+    Foreign,
+    IndexOnly,
+    IntOnly,
+    IntSubclass,
+    Iter,
+    Opaque,
+    Outcome,
+    Pid,
+    Uncomparable,
+)
 from rckit.platforms import debian_architectures, debian_releases
 
 SUBJECT, ORACLE = "rckit.reference.resource", "resource"
@@ -101,7 +113,7 @@ def pair(request: pytest.FixtureRequest) -> Iterator[tuple[Candidate, Candidate]
 
 BOUNDARY = [0, 1, -1, -2, 2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64, 10**30]
 junk = st.one_of(
-    st.text(max_size=3), st.none(), st.just(Opaque()), st.just(Exploding()), st.booleans(),
+    st.text(max_size=3), st.none(), st.just(Opaque()), st.just(Exploding()), st.just(Uncomparable()), st.booleans(),
     st.floats(allow_nan=False, allow_infinity=False, width=32), st.lists(st.integers(0, 3), max_size=2),
     st.integers(0, 20).map(IndexOnly), st.integers(0, 20).map(IntOnly), st.integers(0, 20).map(IntSubclass),
 )  # fmt: skip
@@ -121,7 +133,12 @@ limits = st.one_of(
 # Pids for calls that may set limits: the caller itself, or numbers no process can have (the
 # agent refuses anything else). Junk that is not an integer in any version stays junk.
 not_integers = st.one_of(
-    st.text(max_size=3), st.none(), st.just(Opaque()), st.just(Exploding()), st.lists(st.integers(0, 3), max_size=2)
+    st.text(max_size=3),
+    st.none(),
+    st.just(Opaque()),
+    st.just(Exploding()),
+    st.just(Uncomparable()),
+    st.lists(st.integers(0, 3), max_size=2),
 )
 safe_pids = st.one_of(
     st.just(0),
@@ -171,6 +188,7 @@ STRUCT_RUSAGE_SHAPES: list[tuple[str, list[Any], dict[str, Any]]] = [
     ("struct_rusage", [list(range(16))], {"sequence": list(range(16))}),
     ("struct_rusage", [list(range(16))], {"dict": {}}),
     ("struct_rusage", [list(range(16)), {}, 1], {}),
+    ("struct_rusage", [list(range(16)), {}], {"x": 1}),
     ("struct_rusage", [list(range(16))], {"fields": {}}),
     ("struct_rusage", [], {}),
 ]
@@ -335,6 +353,29 @@ def test_reference_matches_cpython_on_every_int_edge(pair: tuple[Candidate, Cand
             continue
         expected, _ = run(oracle, function, args, {})
         assert got == expected, f"{function}{tuple(args)}\n  CPython:   {expected}\n  reference: {got}"
+
+
+#: Every function with none to four positional arguments, each 0 or an object whose comparisons
+#: raise, with and without a keyword: CPython's argument count in its message, and no argument
+#: ever compared with == or != (calls that get as far as C only read limits or fail to convert).
+ARITY_CALLS = [
+    (function, [argument] * count, keywords)
+    for function in ("getrlimit", "setrlimit", "getrusage", "prlimit", "getpagesize")
+    for count in range(5)
+    for argument in (0, Uncomparable())
+    for keywords in ({}, {"x": 0})
+]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the differential oracle pairs are Linux interpreters")
+def test_reference_matches_cpython_on_every_arity(pair: tuple[Candidate, Candidate]) -> None:
+    """Each function called with every argument count (and a keyword) gives CPython's result or
+    TypeError and message (the drawn calls pass one argument too many at most)."""
+    oracle, subject = pair
+    for function, args, kwargs in ARITY_CALLS:
+        got, _ = run(subject, function, args, kwargs)
+        expected, _ = run(oracle, function, args, kwargs)
+        assert got == expected, f"{function}{tuple(args)} {kwargs}\n  CPython:   {expected}\n  reference: {got}"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the differential oracle pairs are Linux interpreters")

@@ -1,0 +1,123 @@
+"""The reference's native layer on what this machine cannot show by running: the struct layouts of
+every platform in platforms/ (gaps between fields, 32-bit counters, big-endian), a C library that
+lacks an entry point, and calls made while every buffer of a free list is in use."""
+
+from __future__ import annotations
+
+import resource
+import struct
+from collections.abc import Iterator
+from typing import Literal
+
+import pytest
+from rckit.platforms import Field, Struct, Target, targets
+from rckit.reference import _api, _ffi_ctypes
+from rckit.reference._ffi import RUSAGE_FIELDS, rlimit_codecs, rusage_decoders
+
+_INT_CODES = {4: "i", 8: "q"}
+
+
+def _put(buffer: bytearray, byteorder: str, field: Field, value: int) -> None:
+    """Write ``value`` as a signed C integer of the field's size at its offset."""
+    struct.pack_into(("<" if byteorder == "little" else ">") + _INT_CODES[field.size], buffer, field.offset, value)
+
+
+def _rusage_layouts() -> Iterator[tuple[str, Target, Struct]]:
+    for target in targets().values():
+        for variant in target.rusage:
+            yield f"{target.id}:{variant.symbol}", target, variant.layout
+
+
+RUSAGE_LAYOUTS = list(_rusage_layouts())
+
+
+@pytest.mark.parametrize(("target", "layout"), [case[1:] for case in RUSAGE_LAYOUTS], ids=[case[0] for case in RUSAGE_LAYOUTS])
+def test_rusage_decoders_read_each_field_at_its_offset(target: Target, layout: Struct) -> None:
+    """A struct rusage whose every field holds a different value (the bytes between fields hold
+    junk) decodes to those values, in the documented order, on every platform's layout."""
+    buffer = bytearray(b"\xa5" * layout.size)  # padding that is read as a field shows up as junk
+    timeval = layout.timeval
+    assert timeval is not None
+    expected: list[int] = []
+    for number, name in enumerate(RUSAGE_FIELDS[:2]):
+        base = layout.fields[name].offset
+        for member, value in (("tv_sec", 1000 + number), ("tv_usec", 2000 + number)):
+            inner = timeval.fields[member]
+            _put(buffer, target.byteorder, Field(base + inner.offset, inner.size), value)
+            expected.append(value)
+    for number, name in enumerate(RUSAGE_FIELDS[2:]):
+        _put(buffer, target.byteorder, layout.fields[name], 100 + number)
+    times, counters, start = rusage_decoders(layout, target.byteorder)
+    assert list(times.unpack_from(buffer)) == expected
+    assert list(counters.unpack_from(buffer, start)) == [100 + n for n in range(len(RUSAGE_FIELDS) - 2)]
+
+
+@pytest.mark.parametrize("target", list(targets().values()), ids=list(targets()))
+def test_rlimit_codecs_put_soft_and_hard_where_the_layout_says(target: Target) -> None:
+    """Packed limits land at rlim_cur's and rlim_max's offsets; read back signed, the largest
+    rlim_t is -1, read unsigned it is itself."""
+    layout, top = target.rlimit.layout, 2 ** (8 * target.rlimit.rlim_size) - 1
+    pack, read_signed = rlimit_codecs(target, signed_reads=True)
+    read_unsigned = rlimit_codecs(target, signed_reads=False)[1]
+    data = pack.pack(5, top)
+    assert len(data) == layout.size
+    order: Literal["little", "big"] = "little" if target.byteorder == "little" else "big"
+    cur, mx = layout.fields["rlim_cur"], layout.fields["rlim_max"]
+    assert int.from_bytes(data[cur.offset : cur.offset + cur.size], order) == 5
+    assert int.from_bytes(data[mx.offset : mx.offset + mx.size], order) == top
+    assert read_signed.unpack(data) == (5, -1)
+    assert read_unsigned.unpack(data) == (5, top)
+
+
+def test_a_c_library_without_getrusage_is_named() -> None:
+    """Binding a target whose getrusage entry points the C library lacks raises AttributeError
+    naming them (the reference then cannot be imported on that platform, as CPython cannot build
+    the module there)."""
+    host = _api.TARGET
+    missing = host._replace(rusage=tuple(v._replace(symbol="rckit_no_" + v.symbol) for v in host.rusage))
+    with pytest.raises(AttributeError, match=r"the C library has none of \['rckit_no_"):
+        _ffi_ctypes.load(missing)
+
+
+def test_a_c_library_without_getrlimit_is_named() -> None:
+    """The same for getrlimit/setrlimit: the message names both symbols looked for."""
+    host = _api.TARGET
+    symbols = dict(host.rlimit.symbols, getrlimit="rckit_no_getrlimit", setrlimit="rckit_no_setrlimit")
+    missing = host._replace(rlimit=host.rlimit._replace(symbols=symbols))
+    with pytest.raises(AttributeError, match="the C library has no rckit_no_getrlimit/rckit_no_setrlimit"):
+        _ffi_ctypes.load(missing)
+
+
+class _Index:
+    """An integer only through __index__: it sends each call down the slow (general) path."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+@pytest.fixture
+def every_buffer_in_use() -> Iterator[None]:
+    """The free lists emptied, as when other threads hold every buffer; refilled afterwards."""
+    held_rl, held_ru = list(_api._rl_free), list(_api._ru_free)
+    del _api._rl_free[:], _api._ru_free[:]
+    try:
+        yield
+    finally:
+        _api._rl_free[:], _api._ru_free[:] = held_rl, held_ru
+
+
+@pytest.mark.usefixtures("every_buffer_in_use")
+def test_calls_with_every_buffer_in_use_make_new_ones() -> None:
+    """With no free buffer, every read (fast and slow paths) still succeeds on a buffer of its own
+    and agrees with the C module; it only reads limits, never sets them."""
+    nofile = resource.RLIMIT_NOFILE
+    expected = resource.getrlimit(nofile)
+    assert _api.getrlimit(nofile) == expected
+    assert _api.getrlimit(_Index(nofile)) == expected
+    assert _api.prlimit(_Index(0), nofile) == expected
+    assert _api.prlimit(0, nofile) == expected
+    assert _api.getrusage(_Index(resource.RUSAGE_SELF)).ru_maxrss > 0
+    assert _api.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
