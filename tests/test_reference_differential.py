@@ -189,6 +189,7 @@ STRUCT_RUSAGE_SHAPES: list[tuple[str, list[Any], dict[str, Any]]] = [
     ("struct_rusage", [list(range(16))], {"dict": {}}),
     ("struct_rusage", [list(range(16)), {}, 1], {}),
     ("struct_rusage", [list(range(16)), {}], {"x": 1}),
+    ("struct_rusage", [list(range(16)), {}], {"x": 1, "y": 2}),
     ("struct_rusage", [list(range(16))], {"fields": {}}),
     ("struct_rusage", [], {}),
 ]

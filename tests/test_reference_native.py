@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import resource
 import struct
+import sys
+import warnings
 from collections.abc import Iterator
 from typing import Literal
 
 import pytest
 from rckit.platforms import Field, Struct, Target, targets
-from rckit.reference import _api, _ffi_ctypes
+from rckit.reference import _api, _convert, _ffi_ctypes
 from rckit.reference._ffi import RUSAGE_FIELDS, rlimit_codecs, rusage_decoders
 
 _INT_CODES = {4: "i", 8: "q"}
@@ -121,3 +123,14 @@ def test_calls_with_every_buffer_in_use_make_new_ones() -> None:
     assert _api.prlimit(0, nofile) == expected
     assert _api.getrusage(_Index(resource.RUSAGE_SELF)).ru_maxrss > 0
     assert _api.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+
+
+def test_a_deprecation_warning_points_at_the_first_caller_outside_the_package() -> None:
+    """The reference's warnings (3.8/3.9 __int__, 3.15 negative RLIM_INFINITY) are attributed
+    to the caller of the public function, as a C module's are; this machine's interpreter raises
+    none, so the helper that attributes them is called directly."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        _convert._warn("a deprecated conversion")
+    assert [(w.category, w.filename, w.lineno) for w in caught] == [(DeprecationWarning, __file__, line)]
