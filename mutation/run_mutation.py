@@ -187,8 +187,8 @@ def rejudge_one(copy: Path, command: str, survivor: dict[str, Any]) -> str:
 
 def rejudge(results: dict[str, Any], work: Path, workers: int, full: bool = False) -> None:
     """Judge the survivors of an earlier run again with today's tests (after a gap was closed), or
-    with the whole differential test (``full``); each survivor records its new outcome (and, when
-    full, ``killed_by_full``), each group its new score."""
+    with the whole differential test (``full``); each survivor records its ``outcome`` now (or,
+    when full, ``killed_by_full``), each group its new score."""
     copies: queue.Queue[Path] = queue.Queue()
     for n in range(workers):
         copies.put(work / f"worker-{n}")  # main() has copied today's tree there
@@ -208,7 +208,7 @@ def rejudge(results: dict[str, Any], work: Path, workers: int, full: bool = Fals
             if full:
                 survivor["killed_by_full"] = outcome == "killed"
             else:
-                survivor["rejudged"] = outcome
+                survivor["outcome"] = outcome  # killed, survived, or gone
         if full:
             continue
         if survivors:

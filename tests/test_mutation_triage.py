@@ -38,18 +38,28 @@ def load() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     return results, triage
 
 
-def score(results: dict[str, Any], triage: dict[str, dict[str, Any]]) -> tuple[int, int, int]:
-    """(killed now, judged, not counted): killed by the fast command, before or after a gap was
-    closed; not counted, the equivalent and removed mutants."""
-    group = results["cpython"]
-    killed_later = sum(1 for s in group["survivors"] if s["outcome"] == "killed")
-    not_counted = sum(1 for s in group["survivors"] if triage[s["id"]]["verdict"] in NOT_COUNTED)
-    return group["killed"] + killed_later, group["judged"], not_counted
+GROUPS = ("cpython", "pypy")
+
+
+def survivors(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The survivors of every group judged (CPython's path, and the cffi backend PyPy uses)."""
+    return [s for group in GROUPS for s in results.get(group, {}).get("survivors", [])]
+
+
+def score(results: dict[str, Any], triage: dict[str, dict[str, Any]], group: str) -> tuple[int, int, int, int]:
+    """(killed now, judged, not counted, killed by the whole differential) for one group: killed
+    by the fast command, before or after a gap was closed; not counted, the equivalent and
+    removed mutants; and the survivors that only another interpreter kills."""
+    found = results[group]
+    killed_later = sum(1 for s in found["survivors"] if s["outcome"] == "killed")
+    not_counted = sum(1 for s in found["survivors"] if triage[s["id"]]["verdict"] in NOT_COUNTED)
+    by_full = sum(1 for s in found["survivors"] if s.get("killed_by_full"))
+    return found["killed"] + killed_later, found["judged"], not_counted, by_full
 
 
 def test_every_survivor_has_one_verdict_with_a_reason() -> None:
     results, triage = load()
-    ids = [s["id"] for s in results["cpython"]["survivors"]]
+    ids = [s["id"] for s in survivors(results)]
     assert sorted(ids) == sorted(triage), "survivors.toml and results.json name different mutants"
     for entry in triage.values():
         assert entry["verdict"] in VERDICTS, entry
@@ -59,7 +69,7 @@ def test_every_survivor_has_one_verdict_with_a_reason() -> None:
 @pytest.mark.parametrize("verdict", sorted(VERDICTS))
 def test_each_verdict_fits_what_the_runs_recorded(verdict: str) -> None:
     results, triage = load()
-    for survivor in results["cpython"]["survivors"]:
+    for survivor in survivors(results):
         if triage[survivor["id"]]["verdict"] != verdict:
             continue
         assert survivor["outcome"] == VERDICTS[verdict], survivor["id"]
@@ -69,7 +79,7 @@ def test_each_verdict_fits_what_the_runs_recorded(verdict: str) -> None:
 
 def test_each_triaged_mutant_names_its_place_in_the_reference() -> None:
     results, triage = load()
-    for survivor in results["cpython"]["survivors"]:
+    for survivor in survivors(results):
         entry = triage[survivor["id"]]
         assert (entry["module"], entry["line"]) == (survivor["module"], survivor["line"])
         assert (REPO / survivor["module"]).is_file() or entry["verdict"] == "removed"
@@ -77,11 +87,11 @@ def test_each_triaged_mutant_names_its_place_in_the_reference() -> None:
 
 def test_readme_states_the_scores_of_the_committed_runs() -> None:
     results, triage = load()
-    killed, judged, not_counted = score(results, triage)
-    by_full = sum(1 for s in results["cpython"]["survivors"] if s.get("killed_by_full"))
     readme = " ".join((REPO / "README.md").read_text().split())
-    fast = re.search(r"fast command kills (\d+) of the (\d+) non-equivalent mutants", readme)
-    full = re.search(r"whole differential test, (\d+) of (\d+)", readme)
-    assert fast and full, "README.md states no mutation score"
-    assert (int(fast[1]), int(fast[2])) == (killed, judged - not_counted)
-    assert (int(full[1]), int(full[2])) == (killed + by_full, judged - not_counted)
+    for group, name in (("cpython", "CPython's path"), ("pypy", "the cffi backend")):
+        killed, judged, not_counted, by_full = score(results, triage, group)
+        fast = re.search(name + r": the fast command kills (\d+) of the (\d+) non-equivalent mutants", readme)
+        full = re.search(name + r": [^.]*?whole differential test, (\d+) of (\d+)", readme)
+        assert fast and full, f"README.md states no mutation score for {name}"
+        assert (int(fast[1]), int(fast[2])) == (killed, judged - not_counted)
+        assert (int(full[1]), int(full[2])) == (killed + by_full, judged - not_counted)

@@ -253,11 +253,14 @@ def observed(outcome: Outcome, module: str, fn: str, pids: dict[int, str]) -> tu
 
 
 def run(candidate: Candidate, fn: str, args: list[Any], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], Any]:
-    """The observed outcome of the call in a fresh child, and the child's limits afterwards."""
+    """The observed outcome of the call in a fresh child, and the child's limits afterwards, read
+    by getrlimit and (for RLIMIT_FSIZE, which the edge tests set) by prlimit, whose read path
+    decodes on its own."""
     with candidate.isolated() as child:
         outcome = child.call(fn, *args, **kwargs)
-        after = tuple(child.getrlimit(r) for r in (1, 3, 4, 7))  # FSIZE, STACK, CORE, NOFILE on Linux
+        after: tuple[Any, ...] = tuple(child.getrlimit(r) for r in (1, 3, 4, 7))  # FSIZE, STACK, CORE, NOFILE on Linux
         pids = {child.pid: "<self>", candidate.info.pid: "<parent>"}
+        after += (observed(child.call("prlimit", 0, 1), candidate.spec.module, "prlimit", pids),)
     return observed(outcome, candidate.spec.module, fn, pids), after
 
 

@@ -134,3 +134,10 @@ def test_a_deprecation_warning_points_at_the_first_caller_outside_the_package() 
         line = sys._getframe().f_lineno + 1
         _convert._warn("a deprecated conversion")
     assert [(w.category, w.filename, w.lineno) for w in caught] == [(DeprecationWarning, __file__, line)]
+
+
+def test_a_rusage_layout_without_its_timeval_is_refused() -> None:
+    """A platform entry whose struct rusage lacks the timeval layout is a data error, named."""
+    layout = _api.TARGET.rusage[0].layout._replace(name="broken", timeval=None)
+    with pytest.raises(ValueError, match="layout broken has no timeval"):
+        rusage_decoders(layout, "little")
