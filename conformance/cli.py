@@ -28,6 +28,11 @@ from rckit.conformance.discovery import REFERENCE_MIN, discover, version_of
 __all__ = ["SUITE", "main", "pytest_args"]
 
 SUITE = Path(__file__).resolve().parent / "suite"
+#: The pytest plugins a run loads, and only these (autoloading is turned off): pytest rewrites the
+#: asserts of every module of an autoloaded plugin's distribution (all of hypothesis, all of the
+#: kit), which costs each pytest process about 5 s where bytecode is not cached
+#: (PYTHONDONTWRITEBYTECODE, common in containers). More plugins: -p NAME after --.
+PLUGINS = ("rckit.conformance.plugin", "_hypothesis_pytestplugin", "xdist.plugin")
 REFERENCE = "rckit.reference.resource"
 
 
@@ -118,6 +123,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         f"--rckit-report={args.report}",
         f"--rckit-progress={'off' if args.quiet else 'auto'}",
     ]
+    for plugin in PLUGINS:
+        result += ["-p", plugin]
     if args.workers != "0":
         result += ["-n", args.workers]
     if args.strict:
@@ -173,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # see PLUGINS; xdist's workers inherit it
     return int(pytest.main(pytest_args(args)))
 
 

@@ -18,6 +18,14 @@ def test_default_judges_this_interpreter_in_process() -> None:
     assert "--rckit-report=reports" in args
 
 
+def test_only_the_kits_plugins_load() -> None:
+    """The run names its plugins (autoloading is off in main), so pytest rewrites the asserts of
+    the suite alone, not of every module of hypothesis and the kit."""
+    args = pytest_args(_parser().parse_args([]))
+    loaded = [args[i + 1] for i, arg in enumerate(args) if arg == "-p"]
+    assert {"rckit.conformance.plugin", "_hypothesis_pytestplugin", "xdist.plugin"} <= set(loaded)
+
+
 def test_python_and_impl_cross() -> None:
     args = pytest_args(_parser().parse_args(["--python", "pypy3", "--impl", "mymod", "-n", "0", "--strict"]))
     assert "--candidate=mymod=pypy3" in args and "--rckit-strict" in args and "-n" not in args
