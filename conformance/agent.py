@@ -642,16 +642,24 @@ def act_fork_probe(params, worker):
     return {"forked": True, "errno": None}
 
 
-def act_drop_privileges(params, worker):
-    """Become an unprivileged user (root only): supplementary groups, gid, then uid."""
-    uid, gid = params.get("uid", 65534), params.get("gid", 65534)
-    # The new user may not be able to read the interpreter's library (a home directory of mode
-    # 700): import now what later actions need.
-    for name in ("ctypes", "ctypes.util", "pickle", "copy", "mmap", "subprocess"):
+#: What the actions of an unprivileged child need from the standard library: the user it becomes
+#: may not be able to read the interpreter's library (a home directory of mode 700).
+DROP_IMPORTS = ("ctypes", "ctypes.util", "pickle", "copy", "mmap", "subprocess")
+
+
+def import_all(names):
+    """Import each module that exists (the forked children of this process then inherit them)."""
+    for name in names:
         try:
             __import__(name)
         except ImportError:
             pass
+
+
+def act_drop_privileges(params, worker):
+    """Become an unprivileged user (root only): supplementary groups, gid, then uid."""
+    uid, gid = params.get("uid", 65534), params.get("gid", 65534)
+    import_all(DROP_IMPORTS)  # already done by the agent (see Worker); then it costs nothing
     if os.geteuid() == 0:
         os.setgroups([])
         os.setgid(gid)
@@ -1127,6 +1135,9 @@ class Worker(object):
         for path in reversed(self.paths):
             if path not in sys.path:
                 sys.path.insert(0, path)
+        # Once here rather than in each child that drops privileges (tens of ms each, seconds
+        # under qemu): forked children inherit the modules.
+        import_all(DROP_IMPORTS)
         self.module = None
         self.import_error = None
         self.channel = None  # type: Optional[Channel]
