@@ -49,7 +49,14 @@ _FIX_READS = B.UNSIGNED_LIMITS and not B.POSITIVE_INFINITY
 if _FIX_READS:
     _unpack_rl = rlimit_codecs(TARGET, signed_reads=True)[1].unpack_from
 _UNLIMITED = TARGET.rlimit.infinity
-_SHOWN_UNLIMITED = _UNLIMITED - (1 << _RLIM_BITS) if _UNLIMITED >> (_RLIM_BITS - 1) else _UNLIMITED
+
+
+def _signed(value: int, bits: int = _RLIM_BITS) -> int:
+    """An rlim_t bit pattern read as a signed integer (how CPython before 3.15 shows RLIM_*)."""
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+_SHOWN_UNLIMITED = _signed(_UNLIMITED)
 
 
 def _shown(limits: Tuple[int, int]) -> Tuple[int, int]:
@@ -401,11 +408,6 @@ for _public, _carrier in (
     _carrier.__qualname__ = _carrier.__name__ = _public.__name__
 
 HAS_PRLIMIT = _c_prlimit is not None and sys.version_info[:2] >= since(python_names()["functions"]["prlimit"]["since"])
-
-
-def _signed(value: int) -> int:
-    """An rlim_t bit pattern read as a signed integer (how CPython before 3.15 shows RLIM_*)."""
-    return value - (1 << _RLIM_BITS) if value >> (_RLIM_BITS - 1) else value
 
 
 def constants() -> Dict[str, int]:

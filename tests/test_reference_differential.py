@@ -371,6 +371,26 @@ ARITY_CALLS = [
 ]
 
 
+#: Limits of every wrong shape: tuples, lists and iterators too short or too long, and things
+#: that are no sequence; for setrlimit and for prlimit (whose fast path takes tuples only).
+MALFORMED_LIMITS = [(), (1,), (1, 2, 3), (1, 2, 3, 4), [], [1], [1, 2, 3], Iter((1,)), Iter((1, 2, 3)), 5, None, "ab", b"ab"]
+MALFORMED_LIMIT_CALLS = [
+    *(("setrlimit", [4, limits]) for limits in MALFORMED_LIMITS),
+    *(("prlimit", [0, 4, limits]) for limits in MALFORMED_LIMITS),
+]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the differential oracle pairs are Linux interpreters")
+def test_reference_matches_cpython_on_every_malformed_limits(pair: tuple[Candidate, Candidate]) -> None:
+    """Limits of every wrong length or kind give CPython's exception and message, from setrlimit
+    and from prlimit, and change nothing (the drawn calls may miss a shape)."""
+    oracle, subject = pair
+    for function, args in MALFORMED_LIMIT_CALLS:
+        got = run(subject, function, args, {})
+        expected = run(oracle, function, args, {})
+        assert got == expected, f"{function}{tuple(args)}\n  CPython:   {expected}\n  reference: {got}"
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the differential oracle pairs are Linux interpreters")
 def test_reference_matches_cpython_on_every_arity(pair: tuple[Candidate, Candidate]) -> None:
     """Each function called with every argument count (and a keyword) gives CPython's result or

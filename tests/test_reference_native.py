@@ -141,3 +141,15 @@ def test_a_rusage_layout_without_its_timeval_is_refused() -> None:
     layout = _api.TARGET.rusage[0].layout._replace(name="broken", timeval=None)
     with pytest.raises(ValueError, match="layout broken has no timeval"):
         rusage_decoders(layout, "little")
+
+
+@pytest.mark.parametrize("target", list(targets().values()), ids=list(targets()))
+def test_rlim_values_shown_signed_as_a_c_cast_does(target: Target) -> None:
+    """Before 3.15 CPython shows RLIM_INFINITY (and an unlimited limit read back) as the C value
+    cast to a signed integer of rlim_t's width: -1 where it is all ones (Linux), itself where its
+    top bit is clear (2**63-1 on macOS and FreeBSD)."""
+    size = target.rlimit.rlim_size
+    for value in {target.rlimit.infinity, target.rlimit.saved_max, target.rlimit.saved_cur} - {None}:
+        assert value is not None
+        cast = int.from_bytes(value.to_bytes(size, "little"), "little", signed=True)
+        assert _api._signed(value, 8 * size) == cast
