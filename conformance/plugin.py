@@ -19,10 +19,12 @@ import pytest
 from rckit.conformance import example
 from rckit.conformance.agent_process import AgentError, CannotJudge
 from rckit.conformance.applicability import NA_PREFIX
-from rckit.conformance.candidates import CandidateSpec, make_candidate
+from rckit.conformance.candidates import CandidateSpec, chroot_root, make_candidate
+from rckit.conformance.chroots import target_for_arch
 from rckit.conformance.isolation import LimitsSnapshot
 from rckit.conformance.progress import MODES, Progress
 from rckit.conformance.report import TestResult, build, terminal_lines, write
+from rckit.platforms import debian_architectures
 from rckit.spec import load
 
 __all__ = ["EXPECTATION_PROPERTY", "PROPERTY", "Aggregator", "candidate_specs", "falsifying_lines"]
@@ -123,6 +125,29 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[snapshot_key] = LimitsSnapshot.take()
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Aggregator(config), "rckit-aggregator")
+
+
+def emulated(spec: CandidateSpec) -> bool:
+    """The candidate's interpreter runs in an architecture chroot under qemu-user (the slowest)."""
+    root = chroot_root(spec.python) if spec.python else None
+    name = Path(root).name if root else ""
+    if not name or name not in debian_architectures():
+        return False
+    return bool(target_for_arch(name).toolchain.get("qemu"))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest grouped the tests by candidate (a session-scoped parameter)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The candidates under qemu first, each still in one block: their slow tests then overlap
+    with the native candidates' quick ones instead of ending the run with a worker idle."""
+    slow = {spec.id for spec in config.stash[specs_key] if emulated(spec)}
+    if slow:
+        items.sort(key=lambda item: _candidate_id(item) not in slow)
+
+
+def _candidate_id(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return None if callspec is None else callspec.params.get("candidate")
 
 
 def unusable(specs: list[CandidateSpec]) -> list[str]:

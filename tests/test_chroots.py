@@ -81,3 +81,21 @@ def test_an_architecture_chroot_of_another_release_counts_as_not_built(tmp_path:
 def test_an_unknown_architecture_chroot_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="armhf-bookworm"):
         chroots.target_for_arch("armhf-sarge")
+
+
+@pytest.mark.parametrize(
+    ("python", "expected"),
+    [
+        ("chroot /var/cache/rckit/chroots/arm64 /usr/bin/python3", True),
+        ("chroot /var/cache/rckit/chroots/s390x /usr/bin/python3", True),
+        ("chroot /var/cache/rckit/chroots/i386 /usr/bin/python3", False),  # runs natively on x86_64
+        ("chroot /var/cache/rckit/chroots/sid /usr/bin/python3.15", False),  # a release: this machine's arch
+        ("/usr/bin/pypy3", False),
+        (None, False),
+    ],
+)
+def test_candidates_under_qemu_are_told_apart_to_start_first(python: str | None, expected: bool) -> None:
+    from rckit.conformance.candidates import CandidateSpec
+    from rckit.conformance.plugin import emulated
+
+    assert emulated(CandidateSpec.parse("resource", python)) is expected
