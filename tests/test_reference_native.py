@@ -14,7 +14,7 @@ from typing import Literal
 import pytest
 from rckit.platforms import Field, Struct, Target, targets
 from rckit.reference import _api, _convert, _ffi_ctypes
-from rckit.reference._ffi import RUSAGE_FIELDS, rlimit_codecs, rusage_decoders
+from rckit.reference._ffi import RUSAGE_FIELDS, _format, rlimit_codecs, rusage_decoders
 
 _INT_CODES = {4: "i", 8: "q"}
 
@@ -153,3 +153,9 @@ def test_rlim_values_shown_signed_as_a_c_cast_does(target: Target) -> None:
         assert value is not None
         cast = int.from_bytes(value.to_bytes(size, "little"), "little", signed=True)
         assert _api._signed(value, 8 * size) == cast
+
+
+def test_overlapping_fields_in_a_layout_are_refused() -> None:
+    """A platform entry whose fields overlap or go backwards is a data error, named by offset."""
+    with pytest.raises(ValueError, match="fields overlap or are out of order at offset 4"):
+        _format("little", [(Field(0, 8), "q"), (Field(4, 8), "q")])
