@@ -1135,9 +1135,6 @@ class Worker(object):
         for path in reversed(self.paths):
             if path not in sys.path:
                 sys.path.insert(0, path)
-        # Once here rather than in each child that drops privileges (tens of ms each, seconds
-        # under qemu): forked children inherit the modules.
-        import_all(DROP_IMPORTS)
         self.module = None
         self.import_error = None
         self.channel = None  # type: Optional[Channel]
@@ -1364,6 +1361,9 @@ def main(argv):
     # Said before the candidate is imported: the harness can tell an interpreter that does not
     # start from a module whose import does not end.
     channel.send({"id": None, "hello": {"protocol": PROTOCOL_VERSION, "pid": os.getpid()}})
+    # Once here rather than in each child that drops privileges (tens of ms each, seconds under
+    # qemu): forked children inherit the modules. Not in the exec'd --report-limits process.
+    import_all(DROP_IMPORTS)
     worker = Worker(module_name, paths)
     worker.channel = channel
     return serve(worker, channel)
