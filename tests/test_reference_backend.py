@@ -29,6 +29,14 @@ def test_cpython_binds_the_c_library_with_ctypes(tmp_path: Path) -> None:
     assert backend_in([sys.executable], stage_reference(tmp_path / "stage")) == "ctypes"
 
 
+@pytest.mark.skipif(sys.implementation.name == "pypy", reason="the harness runs on CPython; PyPy is judged below")
+def test_cpython_keeps_ctypes_even_where_cffi_is_installed(tmp_path: Path) -> None:
+    """The backend follows the implementation, not what happens to be importable (cffi is a test
+    dependency, so the harness's interpreter has it)."""
+    pytest.importorskip("cffi", reason="cffi is a test dependency: pip install -e '.[test]'")
+    assert backend_in([sys.executable], stage_reference(tmp_path / "stage")) == "ctypes"
+
+
 def test_pypy_binds_the_c_library_with_cffi(tmp_path: Path) -> None:
     pypy = find("pypy3.9") or find("pypy3")
     if pypy is None:
