@@ -15,8 +15,8 @@ copy, and each mutant is judged by the test command of its group:
   the spec's ranges (tests/test_version_facts.py), the differential test of this interpreter and
   of sid's CPython 3.13 and 3.15 (the two other conversions of limit values; skipped where the sid
   chroot is not built), and a quick conformance run of the reference in an agent, cheapest first;
-* the cffi backend (only PyPy uses it): the differential test of PyPy against CPython 3.9 and a
-  quick conformance run of the reference under PyPy.
+* the cffi backend (only PyPy uses it): the backend's own tests under PyPy, the differential
+  test of PyPy against CPython 3.9 and a quick conformance run of the reference under PyPy.
 
 ``--full`` judges survivors again with the whole differential test instead (every interpreter
 here: pyenv's CPython 3.8-3.13, PyPy, every release chroot and the native i386 chroot; minutes per
@@ -55,10 +55,11 @@ FACTS = (
     "python -m pytest -x -q -p no:cacheprovider"
     " tests/test_version_facts.py tests/test_reference_backend.py tests/test_reference_native.py"
 )
+PYPY_FACTS = "python -m pytest -x -q -p no:cacheprovider tests/test_reference_backend.py -k pypy"
 #: Run by each worker in its copy through sh (cosmic-ray runs the command without a shell).
 COMMANDS = {
     "cpython": f"sh -c '{FACTS} && {DIFFERENTIAL} \"host or sid-python3.13 or sid-python3.15\" && {QUICK_RUN}'",
-    "pypy": f"sh -c '{DIFFERENTIAL} pypy3.9 && {QUICK_RUN.replace('--impl', '--python /usr/bin/pypy3 --impl')}'",
+    "pypy": f"sh -c '{PYPY_FACTS} && {DIFFERENTIAL} pypy3.9 && {QUICK_RUN.replace('--impl', '--python /usr/bin/pypy3 --impl')}'",
 }
 #: The whole differential test: every interpreter but the emulated chroots (slow under qemu).
 FULL_DIFFERENTIAL = f"sh -c '{FACTS} && {DIFFERENTIAL} \"not chroot or chroot-i386\"'"

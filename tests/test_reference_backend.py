@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from rckit.conformance.discovery import find
+from rckit.platforms import current
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -42,3 +43,35 @@ def test_pypy_binds_the_c_library_with_cffi(tmp_path: Path) -> None:
     if pypy is None:
         pytest.skip("no PyPy on this machine (apt-get install pypy3)")
     assert backend_in(pypy.command.split(), stage_reference(tmp_path / "stage")) == "cffi"
+
+
+#: Binds two targets whose entry points the C library lacks with the cffi backend; prints each
+#: AttributeError's message.
+MISSING_ENTRY_POINTS = """
+from rckit.reference import _api, _ffi_cffi
+host = _api.TARGET
+no_rusage = host._replace(rusage=tuple(v._replace(symbol="rckit_no_" + v.symbol) for v in host.rusage))
+symbols = dict(host.rlimit.symbols, getrlimit="rckit_no_getrlimit", setrlimit="rckit_no_setrlimit")
+no_rlimit = host._replace(rlimit=host.rlimit._replace(symbols=symbols))
+for target in (no_rusage, no_rlimit):
+    try:
+        _ffi_cffi.load(target)
+    except AttributeError as exc:
+        print(exc)
+"""
+
+
+def test_pypy_names_the_entry_points_its_c_library_lacks(tmp_path: Path) -> None:
+    """On PyPy (the cffi backend) a C library without getrusage or getrlimit/setrlimit gives an
+    AttributeError naming the symbols looked for, as the ctypes backend does."""
+    pypy = find("pypy3.9") or find("pypy3")
+    if pypy is None:
+        pytest.skip("no PyPy on this machine (apt-get install pypy3)")
+    stage = stage_reference(tmp_path / "stage")
+    script = f"import sys; sys.path.insert(0, {str(stage)!r})\n{MISSING_ENTRY_POINTS}"
+    done = subprocess.run([*pypy.command.split(), "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    rusage_symbols = [f"rckit_no_{v.symbol}" for v in current().rusage]
+    assert done.stdout.splitlines() == [
+        f"the C library has none of {rusage_symbols}",
+        "the C library has no rckit_no_getrlimit/rckit_no_setrlimit",
+    ]
