@@ -53,7 +53,8 @@ host = _api.TARGET
 no_rusage = host._replace(rusage=tuple(v._replace(symbol="rckit_no_" + v.symbol) for v in host.rusage))
 symbols = dict(host.rlimit.symbols, getrlimit="rckit_no_getrlimit", setrlimit="rckit_no_setrlimit")
 no_rlimit = host._replace(rlimit=host.rlimit._replace(symbols=symbols))
-for target in (no_rusage, no_rlimit):
+no_setrlimit = host._replace(rlimit=host.rlimit._replace(symbols=dict(host.rlimit.symbols, setrlimit="rckit_no_setrlimit")))
+for target in (no_rusage, no_rlimit, no_setrlimit):
     try:
         _ffi_cffi.load(target)
     except AttributeError as exc:
@@ -62,7 +63,7 @@ for target in (no_rusage, no_rlimit):
 
 
 def test_pypy_names_the_entry_points_its_c_library_lacks(tmp_path: Path) -> None:
-    """On PyPy (the cffi backend) a C library without getrusage or getrlimit/setrlimit gives an
+    """On PyPy (the cffi backend) a C library without getrusage, getrlimit or setrlimit gives an
     AttributeError naming the symbols looked for, as the ctypes backend does."""
     pypy = find("pypy3.9") or find("pypy3")
     if pypy is None:
@@ -74,4 +75,5 @@ def test_pypy_names_the_entry_points_its_c_library_lacks(tmp_path: Path) -> None
     assert done.stdout.splitlines() == [
         f"the C library has none of {rusage_symbols}",
         "the C library has no rckit_no_getrlimit/rckit_no_setrlimit",
+        f"the C library has no {current().rlimit.symbols['getrlimit']}/rckit_no_setrlimit",
     ]

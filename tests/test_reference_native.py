@@ -81,13 +81,14 @@ def test_a_c_library_without_getrusage_is_named() -> None:
         _ffi_ctypes.load(missing)
 
 
-def test_a_c_library_without_getrlimit_is_named() -> None:
-    """The same for getrlimit/setrlimit: the message names both symbols looked for."""
+@pytest.mark.parametrize("missing", [("getrlimit", "setrlimit"), ("setrlimit",)], ids=["both", "setrlimit"])
+def test_a_c_library_without_getrlimit_or_setrlimit_is_named(missing: tuple[str, ...]) -> None:
+    """The same when getrlimit, setrlimit or both are missing: the message names both symbols."""
     host = _api.TARGET
-    symbols = dict(host.rlimit.symbols, getrlimit="rckit_no_getrlimit", setrlimit="rckit_no_setrlimit")
-    missing = host._replace(rlimit=host.rlimit._replace(symbols=symbols))
-    with pytest.raises(AttributeError, match="the C library has no rckit_no_getrlimit/rckit_no_setrlimit"):
-        _ffi_ctypes.load(missing)
+    symbols = dict(host.rlimit.symbols, **{name: "rckit_no_" + name for name in missing})
+    target = host._replace(rlimit=host.rlimit._replace(symbols=symbols))
+    with pytest.raises(AttributeError, match="the C library has no %s/%s$" % (symbols["getrlimit"], symbols["setrlimit"])):
+        _ffi_ctypes.load(target)
 
 
 class _Index:
