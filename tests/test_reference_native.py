@@ -102,28 +102,43 @@ class _Index:
 
 
 @pytest.fixture
-def every_buffer_in_use() -> Iterator[None]:
-    """The free lists emptied, as when other threads hold every buffer; refilled afterwards."""
+def free_lists() -> Iterator[tuple[list[object], list[object]]]:
+    """The reference's free lists of rlimit and rusage buffers, refilled as they were afterwards."""
     held_rl, held_ru = list(_api._rl_free), list(_api._ru_free)
-    del _api._rl_free[:], _api._ru_free[:]
     try:
-        yield
+        yield _api._rl_free, _api._ru_free
     finally:
         _api._rl_free[:], _api._ru_free[:] = held_rl, held_ru
 
 
-@pytest.mark.usefixtures("every_buffer_in_use")
-def test_calls_with_every_buffer_in_use_make_new_ones() -> None:
-    """With no free buffer, every read (fast and slow paths) still succeeds on a buffer of its own
-    and agrees with the C module; it only reads limits, never sets them."""
-    nofile = resource.RLIMIT_NOFILE
-    expected = resource.getrlimit(nofile)
-    assert _api.getrlimit(nofile) == expected
-    assert _api.getrlimit(_Index(nofile)) == expected
-    assert _api.prlimit(_Index(0), nofile) == expected
-    assert _api.prlimit(0, nofile) == expected
-    assert _api.getrusage(_Index(resource.RUSAGE_SELF)).ru_maxrss > 0
-    assert _api.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+READS = {
+    "getrlimit": lambda: _api.getrlimit(resource.RLIMIT_NOFILE),
+    "getrlimit (slow path)": lambda: _api.getrlimit(_Index(resource.RLIMIT_NOFILE)),
+    "prlimit": lambda: _api.prlimit(0, resource.RLIMIT_NOFILE),
+    "prlimit (slow path)": lambda: _api.prlimit(_Index(0), resource.RLIMIT_NOFILE),
+    "getrusage": lambda: _api.getrusage(resource.RUSAGE_SELF)[:2],
+    "getrusage (slow path)": lambda: _api.getrusage(_Index(resource.RUSAGE_SELF))[:2],
+}
+EXPECTED = {
+    "getrlimit": lambda: resource.getrlimit(resource.RLIMIT_NOFILE),
+    "prlimit": lambda: resource.getrlimit(resource.RLIMIT_NOFILE),
+    "getrusage": lambda: (float, float),
+}
+
+
+@pytest.mark.parametrize("call", list(READS))
+def test_a_call_with_every_buffer_in_use_makes_a_new_one(free_lists: tuple[list[object], list[object]], call: str) -> None:
+    """With both free lists empty (as when other threads hold every buffer), each read, fast
+    path and slow, still succeeds on a buffer of its own and agrees with the C module; it only
+    reads limits, never sets them."""
+    for free in free_lists:
+        del free[:]
+    result = READS[call]()
+    expected = EXPECTED[call.split(maxsplit=1)[0]]()
+    if call.startswith("getrusage"):
+        result = tuple(type(value) for value in result)
+    assert result == expected
+    assert len(free_lists[0]) + len(free_lists[1]) == 1, "the new buffer goes back to its list"
 
 
 def test_a_deprecation_warning_points_at_the_first_caller_outside_the_package() -> None:
