@@ -169,8 +169,8 @@ def rejudge_one(copy: Path, command: str, survivor: dict[str, Any]) -> str:
     ``survived`` (a command that runs past its time limit kills), or ``gone`` if the diff no
     longer applies (the code it mutated has changed)."""
     limit = TIMEOUT * 4 if command == FULL_DIFFERENTIAL else TIMEOUT
-    diff = survivor["diff"].split("--- mutation diff ---\n", 1)[-1]
-    patch = ["patch", "-s", "-p1", "--fuzz=3"]  # the context may have moved since
+    diff = survivor["diff"].split("--- mutation diff ---\n", 1)[-1].rstrip("\n") + "\n"  # stored without its last newline
+    patch = ["patch", "-s", "-p1", "--fuzz=3", "--no-backup-if-mismatch"]  # the context may have moved since
     trial = subprocess.run([*patch, "--dry-run"], input=diff, text=True, cwd=copy, capture_output=True, check=False)
     if trial.returncode:
         return "gone"  # the code it mutated has changed since

@@ -8,8 +8,8 @@ import resource
 import struct
 import sys
 import warnings
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
 
 import pytest
 from rckit.platforms import Field, Struct, Target, targets
@@ -111,7 +111,7 @@ def free_lists() -> Iterator[tuple[list[object], list[object]]]:
         _api._rl_free[:], _api._ru_free[:] = held_rl, held_ru
 
 
-READS = {
+READS: dict[str, Callable[[], Any]] = {
     "getrlimit": lambda: _api.getrlimit(resource.RLIMIT_NOFILE),
     "getrlimit (slow path)": lambda: _api.getrlimit(_Index(resource.RLIMIT_NOFILE)),
     "prlimit": lambda: _api.prlimit(0, resource.RLIMIT_NOFILE),
@@ -119,7 +119,7 @@ READS = {
     "getrusage": lambda: _api.getrusage(resource.RUSAGE_SELF)[:2],
     "getrusage (slow path)": lambda: _api.getrusage(_Index(resource.RUSAGE_SELF))[:2],
 }
-EXPECTED = {
+EXPECTED: dict[str, Callable[[], Any]] = {
     "getrlimit": lambda: resource.getrlimit(resource.RLIMIT_NOFILE),
     "prlimit": lambda: resource.getrlimit(resource.RLIMIT_NOFILE),
     "getrusage": lambda: (float, float),
