@@ -205,6 +205,15 @@ def test_a_hostile_candidate_in_a_matrix_leaves_the_others_verdicts_alone(tmp_pa
     assert not leftovers(tmp_path)
 
 
+#: Starts the command line with Ctrl-C's default action, as a terminal's foreground job has it. A
+#: background job of a script inherits SIGINT ignored, and an ignored signal stays ignored across
+#: exec, so a kit test suite started with `&` would otherwise send a Ctrl-C nobody receives.
+AS_IN_A_TERMINAL = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('rckit.conformance', run_name='__main__', alter_sys=True)"
+)
+
+
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stopped_run_leaves_no_agent_and_no_escapee(tmp_path: Path, how: signal.Signals) -> None:
     """A CI time limit (SIGTERM) or Ctrl-C (SIGINT) in the middle of a run: within seconds no
@@ -212,7 +221,7 @@ def test_a_stopped_run_leaves_no_agent_and_no_escapee(tmp_path: Path, how: signa
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS"))}
     env["TMPDIR"] = str(tmp_path)
     run = subprocess.Popen(
-        [sys.executable, "-m", "rckit.conformance", "--impl", "escapes", "--impl", "hangs_in_getrusage",
+        [sys.executable, "-c", AS_IN_A_TERMINAL, "--impl", "escapes", "--impl", "hangs_in_getrusage",
          "--path", str(CANDIDATES), "--profile", "quick", "--report", str(tmp_path), "-n", "2"],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
