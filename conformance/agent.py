@@ -659,7 +659,7 @@ def import_all(names):
 def act_drop_privileges(params, worker):
     """Become an unprivileged user (root only): supplementary groups, gid, then uid."""
     uid, gid = params.get("uid", 65534), params.get("gid", 65534)
-    import_all(DROP_IMPORTS)  # already done by the agent (see Worker); then it costs nothing
+    import_all(DROP_IMPORTS)  # already done by the serving agent (see main); then it costs nothing
     if os.geteuid() == 0:
         os.setgroups([])
         os.setgid(gid)

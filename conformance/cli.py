@@ -30,7 +30,7 @@ __all__ = ["SUITE", "main", "pytest_args"]
 SUITE = Path(__file__).resolve().parent / "suite"
 #: The pytest plugins a run loads, and only these (autoloading is turned off): pytest rewrites the
 #: asserts of every module of an autoloaded plugin's distribution (all of hypothesis, all of the
-#: kit), which costs each pytest process about 5 s where bytecode is not cached
+#: kit), which costs each pytest process about 2.5 s of CPU where bytecode is not cached
 #: (PYTHONDONTWRITEBYTECODE, common in containers). More plugins: -p NAME after --.
 PLUGINS = ("rckit.conformance.plugin", "_hypothesis_pytestplugin", "xdist.plugin")
 REFERENCE = "rckit.reference.resource"
