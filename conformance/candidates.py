@@ -183,11 +183,15 @@ class Info:
 # --- staging: the files an agent needs, copied where its interpreter can read them ------------
 
 _stages: dict[str, tuple[str, str]] = {}
+#: The agent's files, side by side in every stage.
+STAGED_PROGRAMS = ("agent.py", "agent_boot.py", "exec_report.py")
 
 
 def stage(root: str | None) -> tuple[str, str]:
-    """Copy agent.py and the rckit.reference / rckit.platforms packages into a fresh directory
-    (under ``root`` for a chroot). Returns (agent path, import path) as the candidate sees them."""
+    """Copy agent.py (with agent_boot.py, which starts it, and exec_report.py, the program it
+    exec's) and the rckit.reference / rckit.platforms packages into a fresh directory (under
+    ``root`` for a chroot). Returns (the program that starts an agent, import path) as the
+    candidate sees them."""
     key = root or ""
     if key in _stages:
         return _stages[key]
@@ -197,13 +201,15 @@ def stage(root: str | None) -> tuple[str, str]:
     base.mkdir(parents=True, exist_ok=True)
     directory = Path(tempfile.mkdtemp(prefix="rckit-stage-", dir=base))
     atexit.register(shutil.rmtree, directory, True)
-    shutil.copy(agent_module.__file__, directory / "agent.py")
+    agent_file = Path(agent_module.__file__)
+    for name in STAGED_PROGRAMS:
+        shutil.copy(agent_file.with_name(name), directory / name)
     (directory / "rckit").mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(next(iter(reference.__path__)), directory / "rckit" / "reference", ignore=ignore)
     shutil.copytree(next(iter(platforms.__path__)), directory / "rckit" / "platforms", ignore=ignore)
     seen = "/" + str(directory.relative_to(root)) if root else str(directory)
-    _stages[key] = (f"{seen}/agent.py", seen)
+    _stages[key] = (f"{seen}/agent_boot.py", seen)
     return _stages[key]
 
 
@@ -261,12 +267,12 @@ class Candidate:
         """The agent's command line (under its warden) and the PYTHONPATH it needs, if any."""
         python = self.spec.python or (sys.executable,)
         root, command = split_chroot(python)
-        agent_path, import_path = stage(root)
+        boot_path, import_path = stage(root)
         paths = [import_path, *stage_paths(self.spec.paths, root)]
         # The harness's own interpreter also sees the harness's import path (a user's module).
         same = python == (sys.executable,)
         pythonpath = os.pathsep.join(p for p in sys.path if p) if same else None
-        argv = [*command, agent_path, "--module", self.spec.module, *(arg for path in paths for arg in ("--path", path))]
+        argv = [*command, boot_path, "--module", self.spec.module, *(arg for path in paths for arg in ("--path", path))]
         return contained_argv(argv, root), pythonpath
 
     @property

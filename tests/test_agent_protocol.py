@@ -50,6 +50,9 @@ def test_traffic_matches_the_schemas(interpreter: str, tmp_path: Path, monkeypat
         with child.fork() as grandchild:
             grandchild.call("getpagesize")
         child.act_until_end("crash", cwd="/tmp")
+    with candidate.isolated() as child:
+        result, ended = child.act_then_end("exec_report", resources=[4, 7])
+    assert ended.exit_code == 0 and sorted(result["limits"]) == ["4", "7"], (result, ended)
     candidate.close()
     request_schema, reply_schema = validators()
     messages = [json.loads(line) for line in log.read_text().splitlines()]

@@ -1,0 +1,100 @@
+"""The stage agents start from: its bytecode, compiled once per interpreter, and the two small
+programs beside agent.py (agent_boot.py starts it, exec_report.py is what EFFECTS.SURVIVE_EXEC
+exec's)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from rckit.conformance import exec_report
+from rckit.conformance.candidates import STAGED_PROGRAMS, AgentCandidate, CandidateSpec, stage
+from rckit.conformance.discovery import find
+
+INTERPRETERS = ["host", "cpython2.7", "pypy3.9"]
+
+
+def _python(interpreter: str) -> str:
+    python = sys.executable if interpreter == "host" else getattr(find(interpreter), "command", None)
+    if python is None:
+        pytest.skip(f"{interpreter} is not installed on this machine")
+    return python
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {4: [0, -1], 7: [1024, 1048576]},
+        {4: [2**64 - 1, -(2**63)]},
+        {},
+    ],
+)
+def test_exec_report_writes_ints_as_json_would(limits: dict[int, list[int]]) -> None:
+    line = exec_report.answer(12, limits)
+    assert line.endswith("\n") and line.count("\n") == 1
+    expected = {"id": 12, "ok": {"limits": {str(r): v for r, v in limits.items()}}}
+    assert json.loads(line) == expected
+
+
+@pytest.mark.parametrize("odd", [True, 1.5, None, "7"])
+def test_exec_report_leaves_what_is_not_an_exact_int_to_json(odd: object) -> None:
+    decoded = json.loads(exec_report.answer(3, {4: [odd, 5]}))
+    assert decoded["ok"]["limits"]["4"] == [odd, 5]
+    assert type(decoded["ok"]["limits"]["4"][0]) is type(odd), "a bool or float was written as an int"
+
+
+def test_every_program_of_the_stage_is_staged() -> None:
+    _, folder = stage(None)
+    assert sorted(p.name for p in Path(folder).glob("*.py")) == sorted(STAGED_PROGRAMS)
+
+
+@pytest.mark.parametrize("interpreter", INTERPRETERS)
+def test_the_first_agent_compiles_the_stage_for_its_interpreter(interpreter: str) -> None:
+    candidate = AgentCandidate(CandidateSpec.parse("resource", _python(interpreter)))
+    info = candidate.info
+    version = tuple(info.raw["python"]["version_info"][:2])
+    candidate.close()
+    folder = Path(stage(None)[1])
+    if version < (3,):
+        compiled = {p.name for p in folder.rglob("*.pyc")}
+        assert "agent.pyc" in compiled and "_api.pyc" not in compiled, compiled  # the reference is 3.8+
+        return
+    tag = "%s%s%d%d" % (info.implementation, "-" if info.implementation == "cpython" else "", *version)
+    compiled = {p.name for p in folder.rglob(f"__pycache__/*.{tag}.pyc")}
+    assert {f"agent.{tag}.pyc", f"_api.{tag}.pyc", f"exec_report.{tag}.pyc"} <= compiled, (tag, sorted(compiled))
+
+
+def test_the_agent_runs_from_the_stage_bytecode(tmp_path: Path) -> None:
+    """A stage whose agent.py source is made unreadable after the first start still starts: the
+    second agent never reads the source (it would fail to compile)."""
+    python = _python("host")
+    first = AgentCandidate(CandidateSpec.parse("resource", python))
+    first.info  # noqa: B018 - starts the agent, which compiles the stage
+    first.close()
+    source = Path(stage(None)[1]) / "agent.py"
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    assert cached.exists()
+    text, stat = source.read_text(), source.stat()
+    try:
+        # Same size and mtime, so the cache stays valid, but source that would not compile.
+        source.write_text("(" * (len(text.encode()) - 1) + "\n")
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        second = AgentCandidate(CandidateSpec.parse("resource", python))
+        assert second.call("getrlimit", 4).returned
+        second.close()
+    finally:
+        source.write_text(text)
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_a_module_in_the_working_directory_does_not_shadow_the_candidate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "resource.py").write_text("raise SystemExit('the working directory was searched')\n")
+    monkeypatch.chdir(tmp_path)
+    candidate = AgentCandidate(CandidateSpec.parse("resource", _python("host")))
+    assert candidate.info.import_error is None
+    assert candidate.call("getrlimit", 4).returned
+    candidate.close()
