@@ -84,3 +84,27 @@ def test_a_request_for_a_dead_session_is_refused() -> None:
     reply = candidate.agent.request("call", to=os.getpid() + 10**6, fn="getpagesize", args=[], kwargs={})
     assert reply["error"]["kind"] == "no-such-session"
     candidate.close()
+
+
+def test_open_fds_lists_exactly_the_open_descriptors_below_the_bound() -> None:
+    """The act EFFECTS.NOFILE reads before it sets a limit: every open descriptor below `below`,
+    none above it, none closed (checked against fstat of every number, in this process)."""
+    from rckit.conformance import agent
+
+    opened = [os.open(os.devnull, os.O_RDONLY) for _ in range(5)]
+    os.close(opened[2])
+    high = os.dup2(opened[0], 1000)
+    try:
+        below = 600
+        truth = []
+        for fd in range(below):
+            try:
+                os.fstat(fd)
+            except OSError:
+                continue
+            truth.append(fd)
+        assert agent.act_open_fds({"below": below}, None) == {"fds": truth}
+        assert opened[2] not in truth and high not in truth and opened[0] in truth
+    finally:
+        for fd in (*opened[:2], *opened[3:], high):
+            os.close(fd)
