@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from rckit.conformance import example, expectations
 from rckit.conformance.applicability import not_applicable, why_not_applicable
 from rckit.conformance.candidates import Candidate, Registry
@@ -121,6 +121,27 @@ def _rules_apply(request: pytest.FixtureRequest, candidate: Candidate) -> None:
         )
     for deviation in known:
         node.add_marker(pytest.mark.xfail(reason=f"{deviation.reason} ({deviation.link})", strict=False))
+    if known:
+        _without_shrinking(request, getattr(node, "obj", None))
+
+
+#: What hypothesis does to a failing example that a known deviation makes no use of: its verdict
+#: is the same for the first failing example as for the smallest (and the report keeps the
+#: example hypothesis replays at the end either way). Shrinking was about half the time of the
+#: known deviations, most of them under qemu.
+_SHRINKING = (Phase.shrink, Phase.explain)
+
+
+def _without_shrinking(request: pytest.FixtureRequest, test: object) -> None:
+    """Run this item of a @given test without shrinking (the function is shared by the items of
+    every candidate: its settings are restored when the item ends). Hypothesis keeps a test's
+    settings in a private attribute; where it has none, the item shrinks as before."""
+    current = getattr(test, "_hypothesis_internal_use_settings", None)
+    if not isinstance(current, settings):
+        return
+    phases = tuple(phase for phase in current.phases if phase not in _SHRINKING)
+    setattr(test, "_hypothesis_internal_use_settings", settings(current, phases=phases))  # noqa: B010
+    request.addfinalizer(lambda: setattr(test, "_hypothesis_internal_use_settings", current))
 
 
 @pytest.hookimpl(wrapper=True)
