@@ -254,6 +254,7 @@ class Candidate:
     def __init__(self, spec: CandidateSpec) -> None:
         self.spec = spec
         self._agent: AgentProcess | None = None
+        self._launched: AgentProcess | None = None  # started by launch(), not yet waited for
         self._description: dict[str, Any] = {}
         #: Time limits this candidate may still run into in this process (see agent_process).
         self.budget = HangBudget()
@@ -285,13 +286,23 @@ class Candidate:
             self._agent = None
             if self.budget.exhausted:
                 raise NotJudged(f"{self.id}: {self.budget.refusal()}")
-            argv, pythonpath = self._agent_argv()
-            agent = AgentProcess(argv, _agent_env(self.spec.env, pythonpath), self.id, self.budget)
-            agent.extra_env = dict(self.spec.env)
+            agent, self._launched = self._launched or self._new_agent(), None
             # Ask now: while a child session is open the root agent cannot answer.
             self._description = agent.start()
             self._agent = agent
         return self._agent
+
+    def _new_agent(self) -> AgentProcess:
+        argv, pythonpath = self._agent_argv()
+        agent = AgentProcess(argv, _agent_env(self.spec.env, pythonpath), self.id, self.budget)
+        agent.extra_env = dict(self.spec.env)
+        return agent
+
+    def launch(self) -> None:
+        """Start the agent's process now without waiting for it; the first use waits. Several
+        candidates then start at once, in this one thread."""
+        if self._agent is None and self._launched is None and not self.budget.exhausted:
+            self._launched = self._new_agent()
 
     @cached_property
     def info(self) -> Info:
@@ -378,14 +389,18 @@ class Candidate:
 
     def close(self) -> None:
         """Stop the agent, if one was started."""
-        if self._agent is not None:
-            self._agent.close()
-            self._agent = None
+        for agent in (self._agent, self._launched):
+            if agent is not None:
+                agent.close()
+        self._agent = self._launched = None
 
 
 class InProcessCandidate(Candidate):
     """The module imported into the harness's interpreter (only when asked: ``--in-process``);
     read-only calls run here without the agent's guards, isolation via a same-interpreter agent."""
+
+    def launch(self) -> None:
+        """Nothing to start: the module is described in this process."""
 
     @cached_property
     def worker(self) -> agent_module.Worker:

@@ -8,10 +8,13 @@ does nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shlex
 import sys
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ import pytest
 from rckit.conformance import example
 from rckit.conformance.agent_process import AgentError, CannotJudge
 from rckit.conformance.applicability import NA_PREFIX
-from rckit.conformance.candidates import CandidateSpec, chroot_root, make_candidate
+from rckit.conformance.candidates import Candidate, CandidateSpec, chroot_root, make_candidate
 from rckit.conformance.chroots import target_for_arch
 from rckit.conformance.isolation import LimitsSnapshot
 from rckit.conformance.progress import MODES, Progress
@@ -152,21 +155,35 @@ def _candidate_id(item: pytest.Item) -> str | None:
 
 def unusable(specs: list[CandidateSpec]) -> list[str]:
     """Why each candidate that cannot be judged cannot be, one line each: its interpreter does
-    not start the agent, its module does not finish importing or dies doing it, or raises."""
-    problems = []
+    not start the agent, its module does not finish importing or dies doing it, or raises.
+    Each check starts an agent (some 4 s under qemu) and mostly waits for it, while the workers
+    wait for every check: up to two per CPU are started at once, checked in order."""
+    window = 2 * (os.cpu_count() or 1)
+    problems: list[str | None] = []
+    started: deque[tuple[CandidateSpec, Candidate]] = deque()
     for spec in specs:
         candidate = make_candidate(spec)
-        try:
-            error = candidate.info.import_error
-            if error is not None:
-                problems.append(f"{spec.id}: the module does not import ({error['type']}: {error['message'][:200]})")
-        except CannotJudge as exc:
-            problems.append(f"{spec.id}: {exc}")
-        except (AgentError, OSError) as exc:
-            problems.append(f"{spec.id}: its interpreter does not run ({str(exc).splitlines()[0][:300]})")
-        finally:
-            candidate.close()
-    return problems
+        with contextlib.suppress(OSError):  # said again, and reported, when it is used
+            candidate.launch()
+        started.append((spec, candidate))
+        if len(started) >= window:
+            problems.append(_why_unusable(*started.popleft()))
+    problems += [_why_unusable(*pair) for pair in started]
+    return [problem for problem in problems if problem]
+
+
+def _why_unusable(spec: CandidateSpec, candidate: Candidate) -> str | None:
+    try:
+        error = candidate.info.import_error
+        if error is not None:
+            return f"{spec.id}: the module does not import ({error['type']}: {error['message'][:200]})"
+    except CannotJudge as exc:
+        return f"{spec.id}: {exc}"
+    except (AgentError, OSError) as exc:
+        return f"{spec.id}: its interpreter does not run ({str(exc).splitlines()[0][:300]})"
+    finally:
+        candidate.close()
+    return None
 
 
 def _runs_the_suite(config: pytest.Config) -> bool:

@@ -98,3 +98,17 @@ def test_a_module_in_the_working_directory_does_not_shadow_the_candidate(tmp_pat
     assert candidate.info.import_error is None
     assert candidate.call("getrlimit", 4).returned
     candidate.close()
+
+
+def test_candidates_are_checked_for_usability_together(tmp_path: Path) -> None:
+    """The check before a run starts agents side by side: two candidates whose imports each wait
+    for the other both import (checked one after the other, the first would give up)."""
+    from rckit.conformance.plugin import unusable
+
+    folder = tmp_path / "marks"
+    folder.mkdir()
+    env = (("RCKIT_RENDEZVOUS", str(folder)), ("RCKIT_RENDEZVOUS_WAIT", "10"))
+    candidates = str(Path(__file__).resolve().parent / "candidates")
+    specs = [CandidateSpec("rendezvous", (sys.executable,), env, (candidates,))] * 2
+    assert unusable(specs) == []
+    assert len(list(folder.iterdir())) == 2
