@@ -27,10 +27,12 @@ def _failing_resource(candidate: Candidate) -> int:
     return candidate.info.resource("RLIMIT_MEMLOCK")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def injected(candidate: Candidate) -> Iterator[tuple[Candidate, int]]:
     """The candidate restarted with the fault-injection library; calls on the chosen resource and
-    on RUSAGE_CHILDREN fail with EIO."""
+    on RUSAGE_CHILDREN fail with EIO. One per candidate for the three tests (each restarts it if
+    an earlier one killed it): starting an agent costs about 3 s under qemu. Only the setrlimit
+    test changes limits, in a child."""
     if candidate.info.platform != "linux":
         not_applicable("fault injection uses LD_PRELOAD of a Linux build")
     library = inject_library_for(candidate.info)
