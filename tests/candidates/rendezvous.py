@@ -4,7 +4,6 @@ waits alone and gives up; checked together, both import."""
 
 import os
 import time
-
 from resource import *
 
 _folder = os.environ["RCKIT_RENDEZVOUS"]
