@@ -72,6 +72,20 @@ def test_select_finds_this_machine() -> None:
     assert select(host_identity()).os == host_identity().os
 
 
+@pytest.mark.parametrize("built", ["only the match", "every entry"])
+def test_select_builds_the_entry_targets_has(built: str) -> None:
+    """select builds just the matching entry until targets() has built them all; either way it is
+    the entry targets() gives, for every machine of every platform."""
+    every = targets()
+    for tid, t in every.items():
+        for machine in t.machines:
+            if built == "only the match":
+                targets.cache_clear()
+            found = select(Identity(t.os, machine, t.pointer_bits, t.byteorder, t.libc))
+            assert found == t, (tid, machine)
+            assert (targets.cache_info().currsize == 0) == (built == "only the match"), "select built every entry"
+
+
 def test_select_rejects_an_unknown_platform() -> None:
     with pytest.raises(PlatformError, match="no platform entry"):
         select(Identity("plan9", "mips", 32, "big", "none"))
