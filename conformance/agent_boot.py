@@ -46,8 +46,11 @@ def main():
     # type: () -> None
     """Compile the stage if this interpreter has not yet, then run agent.py as ``__main__``."""
     stage = os.path.dirname(os.path.abspath(__file__))
-    if not os.path.exists(cache_of(os.path.join(stage, "agent.py"))):
-        compile_tree(stage)
+    try:
+        if not os.path.exists(cache_of(os.path.join(stage, "agent.py"))):
+            compile_tree(stage)
+    except Exception:  # no bytecode cache here (cache_tag None, say): the agent runs from source
+        pass
     import runpy
 
     runpy.run_module("agent", run_name="__main__")

@@ -112,3 +112,21 @@ def test_candidates_are_checked_for_usability_together(tmp_path: Path) -> None:
     specs = [CandidateSpec("rendezvous", (sys.executable,), env, (candidates,))] * 2
     assert unusable(specs) == []
     assert len(list(folder.iterdir())) == 2
+
+
+def test_an_interpreter_without_a_bytecode_cache_runs_the_agent_from_source(tmp_path: Path) -> None:
+    """Where an interpreter keeps no bytecode (``sys.implementation.cache_tag`` None), the boot
+    skips compiling and the agent still starts and answers."""
+    import shutil
+    import subprocess
+
+    for name in STAGED_PROGRAMS:
+        shutil.copy(Path(stage(None)[1]) / name, tmp_path / name)
+    boot = str(tmp_path / "agent_boot.py")
+    code = (
+        "import runpy, sys; sys.implementation.cache_tag = None; sys.path[0] = %r; "
+        "sys.argv = [%r, '--module', 'resource']; runpy.run_path(%r, run_name='__main__')" % (str(tmp_path), boot, boot)
+    )
+    done = subprocess.run([sys.executable, "-c", code], input=b"", capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0 and b'"hello"' in done.stdout, done
+    assert not list(tmp_path.rglob("*.pyc")), "bytecode was written for an interpreter without a cache"
