@@ -77,3 +77,20 @@ def test_pypy_names_the_entry_points_its_c_library_lacks(tmp_path: Path) -> None
         "the C library has no rckit_no_getrlimit/rckit_no_setrlimit",
         f"the C library has no {current().rlimit.symbols['getrlimit']}/rckit_no_setrlimit",
     ]
+
+
+def test_pypy_builds_the_c_types_without_parsing_c(tmp_path: Path) -> None:
+    """The cffi backend builds its function types with _cffi_backend: importing the reference and
+    calling every function loads neither cffi nor its C parser (0.14-0.22 s of each import)."""
+    pypy = find("pypy3.9") or find("pypy3")
+    if pypy is None:
+        pytest.skip("no PyPy on this machine (apt-get install pypy3)")
+    stage = stage_reference(tmp_path / "stage")
+    script = (
+        f"import sys; sys.path.insert(0, {str(stage)!r})\n"
+        "from rckit.reference import resource as r\n"
+        "r.getrlimit(r.RLIMIT_NOFILE); r.prlimit(0, r.RLIMIT_NOFILE); r.getrusage(r.RUSAGE_SELF); r.getpagesize()\n"
+        "print(sorted(m for m in sys.modules if m == 'cffi' or m.startswith('cffi.')))\n"
+    )
+    done = subprocess.run([*pypy.command.split(), "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
