@@ -8,6 +8,7 @@ RCKIT_IMPORT_TIMEOUT, RCKIT_HANG_BUDGET); the bounds asserted are stated in term
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -260,3 +261,25 @@ def test_path_is_staged_into_a_chroot(tmp_path: Path) -> None:
     assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
     report = json.loads((tmp_path / "conformance.json").read_text())
     assert report["matrix"]["LIMITS.GET_PAIR"]["chroot-sid/python3.15:chatty"]["status"] == "pass"
+
+
+def test_a_chrooted_warden_ends_what_its_agent_left_when_the_agent_ends() -> None:
+    """In a PID namespace whose /proc is mounted inside a chroot, the warden cannot list its
+    children; when its command ends it still kills what the command left (here a child that
+    sleeps 60 s) and exits, instead of waiting for it."""
+    from rckit.conformance import chroots
+    from rckit.conformance.containment import contained_argv
+
+    if not PID_NAMESPACES:
+        pytest.skip("PID namespaces need root and unshare here")
+    if not chroots.is_built("sid"):
+        pytest.skip("the sid chroot is not built (python -m nox -s build_chroots)")
+    leaves_a_sleeper = "import os, time\nif os.fork() == 0:\n    time.sleep(60)\n"
+    argv = contained_argv(["/usr/bin/python3", "-c", leaves_a_sleeper], str(chroots.chroot_dir("sid")))
+    warden = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert warden.wait(timeout=20) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(warden.pid, signal.SIGKILL)
+        warden.wait()
