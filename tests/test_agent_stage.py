@@ -68,9 +68,9 @@ def test_the_first_agent_compiles_the_stage_for_its_interpreter(interpreter: str
     assert {f"agent.{tag}.pyc", f"_api.{tag}.pyc", f"exec_report.{tag}.pyc"} <= compiled, (tag, sorted(compiled))
 
 
-def test_the_agent_runs_from_the_stage_bytecode(tmp_path: Path) -> None:
-    """A stage whose agent.py source is made unreadable after the first start still starts: the
-    second agent never reads the source (it would fail to compile)."""
+def test_the_agent_runs_from_the_stage_bytecode() -> None:
+    """A stage whose agent.py source no longer compiles after the first start still starts: the
+    second agent runs the bytecode and never compiles the source."""
     python = _python("host")
     first = AgentCandidate(CandidateSpec.parse("resource", python))
     first.info  # noqa: B018 - starts the agent, which compiles the stage
