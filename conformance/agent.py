@@ -17,15 +17,26 @@ from __future__ import print_function
 import errno as errno_module
 import json
 import os
-import select
-import signal
 import struct
 import sys
-import tempfile
-import threading
 import time
 import traceback
 import warnings
+
+# Optional: an interpreter without them still starts the agent, and the rules that need them are
+# n/a there with the reason (see describe_capabilities and docs/protocol.md).
+try:
+    import signal
+
+    HAVE_SIGNAL = True
+except ImportError:  # pragma: no cover - no known interpreter lacks it
+    HAVE_SIGNAL = False
+try:
+    import threading
+
+    HAVE_THREADS = True
+except ImportError:  # pragma: no cover - an interpreter built without threads
+    HAVE_THREADS = False
 
 # Only for the type comments: mypy takes the name as true. At run time typing is not imported
 # (about 0.5 s under qemu, at every agent start; and missing on very old interpreters).
@@ -408,40 +419,196 @@ def stdlib_resource():
     return resource
 
 
-def can_raise_hard_limit(lib):
-    """Probe in a throwaway child: lower a hard limit, then try to raise it again."""
-    if lib is None:
-        return None
-    pid = os.fork()
+# --- child processes: forked, or started afresh where the interpreter cannot fork ------------
+
+#: How this agent makes processes, for its sessions and for the children its actions need:
+#: "fork", or "spawn" (a fresh process of this interpreter started with os.posix_spawn or
+#: subprocess: for interpreters that cannot fork, such as GraalPy, or when the harness asks).
+#: main() settles it before the candidate is imported; "fork" records what the fork probe found.
+PROCESSES = {"mode": "fork", "fork": None}  # type: Dict[str, Any]
+#: subprocess.Popen objects of children started without posix_spawn, kept until reap() waits for
+#: them: a Popen that is garbage-collected first would be reaped by subprocess behind our back.
+_POPENS = {}  # type: Dict[int, Any]
+
+
+def probe_fork():
+    """Whether os.fork makes a child here: {"available": bool, "detail": why not / how}."""
+    fork = getattr(os, "fork", None)
+    if fork is None:
+        return {"available": False, "detail": "os has no fork"}
+    try:
+        pid = fork()
+    except Exception as exc:
+        return {"available": False, "detail": "os.fork() raised %s: %s" % (type(exc).__name__, safe_str(exc))}
     if pid == 0:
-        code = 2
-        try:
-            core, infinity = lib.RLIMIT_CORE, lib.RLIM_INFINITY
-            soft, hard = lib.getrlimit(core)
-            # A finite hard limit at most 1000, a soft limit under it, then one step up.
-            hard = 1000 if hard == infinity or hard > 1000 else hard
-            soft = hard if soft == infinity or soft > hard else soft
-            lib.setrlimit(core, (soft, hard))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return {"available": True, "detail": "os.fork"}
+
+
+def set_cloexec(fd):
+    """Close ``fd`` on exec again (after set_inheritable)."""
+    import fcntl
+
+    fcntl.fcntl(fd, fcntl.F_SETFD, fcntl.fcntl(fd, fcntl.F_GETFD) | fcntl.FD_CLOEXEC)
+
+
+def start_process(argv, keep_fds=()):
+    """Start ``argv`` (argv[0] a path) as a new process without forking this interpreter:
+    os.posix_spawn where it exists, else subprocess. ``keep_fds`` stay open in it, as they are
+    numbered here; stdin, stdout and stderr are this process's. Returns its pid (see reap)."""
+    for fd in keep_fds:
+        set_inheritable(fd)
+    try:
+        spawn = getattr(os, "posix_spawn", None)
+        if spawn is not None:
+            return spawn(argv[0], argv, dict(os.environ))
+        import subprocess
+
+        process = subprocess.Popen(argv, close_fds=False)
+        _POPENS[process.pid] = process
+        return process.pid
+    finally:
+        for fd in keep_fds:
+            set_cloexec(fd)
+
+
+def reap(pid, options=0):
+    """os.waitpid for a child made by fork or start_process: (pid, status)."""
+    result = os.waitpid(pid, options)
+    if result[0] == pid:
+        reaped(pid, result[1])
+    return result
+
+
+def reaped(pid, status):
+    """Note that ``pid`` was waited for here (by reap or os.wait4): subprocess must not wait again."""
+    process = _POPENS.pop(pid, None)
+    if process is not None:
+        process.returncode = status
+
+
+def stage_program():
+    """agent_boot.py beside this file: it starts agent.py from the stage's bytecode."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent_boot.py")
+
+
+def executable_here():
+    """A program this process may run to make a process that exits at once: the interpreter if
+    its user can run it (a user dropped to may not read a home directory of mode 700), else sh.
+    Both exit 0 for ``-c ""``."""
+    for program in (sys.executable, "/bin/sh"):
+        if program and os.access(program, os.X_OK):
+            return program
+    return sys.executable
+
+
+def start_child(kind, params):
+    """A child process that runs the child program ``kind`` (CHILD_PROGRAMS) with ``params``:
+    forked where this agent forks, else a fresh interpreter running this file with --child.
+    Returns its pid; wait for it with reap."""
+    if PROCESSES["mode"] == "fork":
+        pid = os.fork()
+        if pid == 0:
+            code = 70
             try:
-                lib.setrlimit(core, (soft, hard + 1))
-                code = 0
-            except (ValueError, OSError):
-                code = 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
+                code = CHILD_PROGRAMS[kind](params)
+            finally:
+                os._exit(code)
+        return pid
+    return start_process([sys.executable, stage_program(), "--child", kind, json.dumps(params)])
+
+
+def child_privilege(params):
+    """Exit 0 if this process can raise a hard limit it lowered, 1 if it cannot, 2 if unknown."""
+    lib = stdlib_resource()
+    if lib is None and params.get("module"):
+        for path in reversed(params.get("paths", [])):
+            sys.path.insert(0, path)
+        lib = __import__(params["module"], fromlist=["_"])
+    core, infinity = lib.RLIMIT_CORE, lib.RLIM_INFINITY
+    soft, hard = lib.getrlimit(core)
+    # A finite hard limit at most 1000, a soft limit under it, then one step up.
+    hard = 1000 if hard == infinity or hard > 1000 else hard
+    soft = hard if soft == infinity or soft > hard else soft
+    lib.setrlimit(core, (soft, hard))
+    try:
+        lib.setrlimit(core, (soft, hard + 1))
+        return 0
+    except (ValueError, OSError):
+        return 1
+
+
+def child_spin(params):
+    """Burn ``seconds`` of CPU, then exit."""
+    act_spin({"seconds": params["seconds"]}, None)
+    return 0
+
+
+def child_workloads(params):
+    """Run each workload of ``kinds`` (see workload), then exit."""
+    for kind in params["kinds"]:
+        prepare, run, clean_up = workload(kind, params)
+        prepare()
+        run()
+        clean_up()
+    return 0
+
+
+def child_compete(params):
+    """Compute until killed: a competitor for the CPU."""
+    while True:
+        sum(range(2000))
+
+
+def child_sleep(params):
+    """Sleep (a target for prlimit), first as user ``uid`` if given and this process is root."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    if params.get("uid") is not None and os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(params["uid"])
+        os.setuid(params["uid"])
+    time.sleep(params.get("seconds", 60))
+    return 0
+
+
+#: The programs a child process runs (start_child): forked, or as ``agent.py --child KIND JSON``.
+CHILD_PROGRAMS = {
+    "privilege": child_privilege,
+    "spin": child_spin,
+    "workloads": child_workloads,
+    "compete": child_compete,
+    "sleep": child_sleep,
+}
+
+
+def can_raise_hard_limit(module, paths=()):
+    """Probe in a throwaway child: lower a hard limit, then try to raise it again (with the
+    interpreter's own resource module, else the candidate). None if it cannot be told."""
+    if stdlib_resource() is None and module is None:
+        return None
+    params = {"module": getattr(module, "__name__", None), "paths": list(paths)}
+    if PROCESSES["mode"] == "spawn" and not os.access(sys.executable, os.X_OK):
+        # A user dropped to may not run this interpreter: ask the shell (ulimit -H is the same
+        # setrlimit; its unit does not matter for lowering, then raising by one).
+        pid = start_process(["/bin/sh", "-c", "{ ulimit -c 1000 && ulimit -H -c 1001; } 2>/dev/null || exit 1"])
+    else:
+        pid = start_child("privilege", params)
+    _, status = reap(pid)
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 2
     return {0: True, 1: False}.get(code)
 
 
-def describe_process(module):
+def describe_process(module, paths=()):
     status = proc_status()
     cap = status.get("CapEff")
     return {
         "pid": os.getpid(),
         "uid": os.getuid(),
         "euid": os.geteuid(),
-        "privileged": can_raise_hard_limit(stdlib_resource() or module),
+        "privileged": can_raise_hard_limit(module, paths),
         "cap_sys_resource": bool(int(cap, 16) & (1 << 24)) if cap else None,
     }
 
@@ -465,7 +632,59 @@ def multiarch():
         return ""
 
 
-def describe(module_name, module, import_error):
+def probe_spawn():
+    """Whether this interpreter starts a fresh process of itself without forking (tried: it runs
+    ``-c ""`` and must exit 0)."""
+    how = "os.posix_spawn" if hasattr(os, "posix_spawn") else "subprocess"
+    if not sys.executable:
+        return {"available": False, "detail": "sys.executable is empty"}
+    try:
+        _, status = reap(start_process([sys.executable, "-S", "-c", ""]))
+    except Exception as exc:
+        return {"available": False, "detail": "%s raised %s: %s" % (how, type(exc).__name__, safe_str(exc))}
+    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+        return {"available": False, "detail": "%s started %s, which %s" % (how, sys.executable, status_text(status))}
+    return {"available": True, "detail": how}
+
+
+def probe_threads():
+    if not HAVE_THREADS:
+        return {"available": False, "detail": "no threading module"}
+    try:
+        ran = []
+        thread = threading.Thread(target=lambda: ran.append(True))
+        thread.start()
+        thread.join()
+    except Exception as exc:
+        return {"available": False, "detail": "a thread did not start: %s: %s" % (type(exc).__name__, safe_str(exc))}
+    return {"available": bool(ran), "detail": "threading" if ran else "a thread started but did not run"}
+
+
+def describe_capabilities():
+    """What this interpreter can do that the agent's experiments need (docs/protocol.md): each
+    {"available": bool, "detail": how, or why not}. fork, spawn (when sessions spawn) and threads
+    are tried; the others are looked up."""
+    fork = PROCESSES["fork"] or probe_fork()
+    if PROCESSES["mode"] == "spawn":
+        spawn = probe_spawn()
+    else:
+        present = hasattr(os, "posix_spawn") or has_module("subprocess")
+        spawn = {"available": present, "detail": "not tried: sessions fork" if present else "no os.posix_spawn or subprocess"}
+    missing_signals = [name for name in ("SIGXCPU", "SIGXFSZ", "SIGABRT") if not HAVE_SIGNAL or not hasattr(signal, name)]
+    return {
+        "fork": fork,
+        "spawn": spawn,
+        "threads": probe_threads(),
+        "exec": {"available": hasattr(os, "execv"), "detail": "os.execv" if hasattr(os, "execv") else "os has no execv"},
+        "signals": {
+            "available": HAVE_SIGNAL and hasattr(signal, "signal") and not missing_signals,
+            "detail": "signal.signal" if not missing_signals else "signal has no %s" % ", ".join(missing_signals),
+        },
+        "proc": {"available": os.path.isdir("/proc/self"), "detail": "/proc/self" if os.path.isdir("/proc/self") else "no /proc/self"},
+    }
+
+
+def describe(module_name, module, import_error, paths=()):
     names = sorted(name for name in dir(module) if not name.startswith("_")) if module else []
     implementation = getattr(sys, "implementation", None)
     return {
@@ -499,8 +718,10 @@ def describe(module_name, module, import_error):
             "names": names,
             "constants": module_constants(module),
         },
-        "process": describe_process(module),
-        "features": {"ctypes": has_module("ctypes"), "threads": True, "waitid": hasattr(os, "waitid")},
+        "process": describe_process(module, paths),
+        "features": {"ctypes": has_module("ctypes"), "threads": HAVE_THREADS, "waitid": hasattr(os, "waitid")},
+        "isolation": PROCESSES["mode"],
+        "capabilities": describe_capabilities(),
     }
 
 
@@ -600,6 +821,8 @@ def act_write_file(params, worker):
     result = {}  # type: Dict[str, Any]
 
     def write():
+        import tempfile
+
         fd, path = tempfile.mkstemp(dir=params.get("dir"))
         written, failure = 0, None
         try:
@@ -639,15 +862,19 @@ def act_allocate(params, worker):
 
 
 def act_fork_probe(params, worker):
-    """Try to fork a child that exits at once; report errno of a failed fork."""
+    """Try to create a child process that exits at once (fork, or a fresh process where this
+    agent spawns); report errno of a failure."""
     try:
-        pid = os.fork()
+        if PROCESSES["mode"] == "fork":
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+        else:
+            pid = start_process([executable_here(), "-c", ""])
     except OSError as exc:
-        return {"forked": False, "errno": exc.errno}
-    if pid == 0:
-        os._exit(0)
-    os.waitpid(pid, 0)
-    return {"forked": True, "errno": None}
+        return {"forked": False, "errno": exc.errno, "how": PROCESSES["mode"]}
+    reap(pid)
+    return {"forked": True, "errno": None, "how": PROCESSES["mode"]}
 
 
 #: What the actions of an unprivileged child need from the standard library: the user it becomes
@@ -672,7 +899,7 @@ def act_drop_privileges(params, worker):
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
-    return {"uid": os.getuid(), "euid": os.geteuid(), "privileged": can_raise_hard_limit(stdlib_resource() or worker.module)}
+    return {"uid": os.getuid(), "euid": os.geteuid(), "privileged": can_raise_hard_limit(worker.module, worker.paths)}
 
 
 def act_crash(params, worker):
@@ -686,12 +913,17 @@ def act_crash(params, worker):
 
 def act_exec_report(params, worker):
     """Replace this process by a fresh interpreter running exec_report.py, which imports the
-    candidate, answers this request with the limits it sees, and exits."""
+    candidate, answers this request with the limits it sees, and exits. Where the interpreter
+    has no execv, the new program runs as a child (started with exec all the same) and this
+    process ends with it."""
     wanted = ",".join(str(r) for r in params["resources"])
     reply_fd = worker.channel.write_fd if worker.channel is not None else 1
     program = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exec_report.py")
     argv = [sys.executable, program, worker.module_name, wanted, str(params["_id"]), str(reply_fd)] + worker.paths
     sys.stdout.flush()
+    if not hasattr(os, "execv"):
+        _, status = reap(start_process(argv, keep_fds=(reply_fd,)))
+        finish(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
     set_inheritable(reply_fd)
     os.execv(sys.executable, argv)
 
@@ -734,15 +966,10 @@ def act_child_usage(params, worker):
     module = worker.module
     children, own = module.RUSAGE_CHILDREN, module.RUSAGE_SELF
     before, self_before = encode(module.getrusage(children)), encode(module.getrusage(own))
-    pid = os.fork()
-    if pid == 0:
-        try:
-            act_spin({"seconds": params["seconds"]}, worker)
-        finally:
-            os._exit(0)
+    pid = start_child("spin", {"seconds": params["seconds"]})
     wait_for_exit_unreaped(pid)
     unreaped = encode(module.getrusage(children))
-    os.waitpid(pid, 0)
+    reap(pid)
     after, self_after = encode(module.getrusage(children)), encode(module.getrusage(own))
     return {"before": before, "unreaped": unreaped, "after": after, "self_before": self_before, "self_after": self_after}
 
@@ -761,20 +988,8 @@ def wait_for_exit_unreaped(pid):
 
 
 def act_spawn_sleeper(params, worker):
-    """Fork a child that only sleeps (a target for prlimit); it is killed when the session ends."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            devnull = os.open(os.devnull, os.O_RDWR)
-            os.dup2(devnull, 0)
-            os.dup2(devnull, 1)
-            if params.get("uid") is not None and os.geteuid() == 0:
-                os.setgroups([])
-                os.setgid(params["uid"])
-                os.setuid(params["uid"])
-            time.sleep(params.get("seconds", 60))
-        finally:
-            os._exit(0)
+    """Start a child that only sleeps (a target for prlimit); it is killed when the session ends."""
+    pid = start_child("sleep", {"uid": params.get("uid"), "seconds": params.get("seconds", 60)})
     worker.sleepers.append(pid)
     return {"pid": pid}
 
@@ -960,6 +1175,8 @@ def spin_cpu(seconds, step):
 
 def workload(kind, params):
     """(prepare, run, clean_up) for one workload of act_usage_workload."""
+    import tempfile
+
     state = {}  # type: Dict[str, Any]
     size = params.get("bytes", 4 << 20)
 
@@ -1048,21 +1265,13 @@ def workload(kind, params):
                 cpu = sorted(os.sched_getaffinity(0))[0]
                 os.sched_setaffinity(0, [cpu])
             count = 1 if cpu is not None else 2 * (os.sysconf("SC_NPROCESSORS_ONLN") or 1)
-            state["competitors"] = []
-            for _ in range(count):
-                pid = os.fork()
-                if pid == 0:  # a competitor for the same CPU, until it is killed
-                    try:
-                        while True:
-                            sum(range(2000))
-                    finally:
-                        os._exit(0)
-                state["competitors"].append(pid)
+            # Competitors for the same CPU (the affinity is inherited), until they are killed.
+            state["competitors"] = [start_child("compete", {}) for _ in range(count)]
 
         def stop_competition():
             for pid in state["competitors"]:
                 os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+                reap(pid)
         return prepare_competition, lambda: spin_cpu(params.get("seconds", 0.3), lambda: sum(range(2000))), stop_competition
     raise ValueError("unknown workload %r" % (kind,))
 
@@ -1093,19 +1302,11 @@ def act_child_wait4(params, worker):
     """getrusage(CHILDREN) before and after waiting with os.wait4 for a child that computed,
     touched pages and slept; and the child's usage as wait4 reported it."""
     module = worker.module
-    pid = os.fork()
-    if pid == 0:
-        try:
-            for kind in ("user", "faults", "sleep"):
-                prepare, run, clean_up = workload(kind, params)
-                prepare()
-                run()
-                clean_up()
-        finally:
-            os._exit(0)
+    pid = start_child("workloads", dict(params, kinds=["user", "faults", "sleep"]))
     wait_for_exit_unreaped(pid)
     before = encode(module.getrusage(module.RUSAGE_CHILDREN))
-    _, _, usage = os.wait4(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
+    reaped(pid, status)
     after = encode(module.getrusage(module.RUSAGE_CHILDREN))
     return {"before": before, "after": after, "wait4": dict((name, getattr(usage, name)) for name in RUSAGE_FIELDS)}
 
@@ -1157,7 +1358,7 @@ class Worker(object):
         """One request -> its result (raises for protocol errors)."""
         op = request["op"]
         if op == "describe":
-            return describe(self.module_name, self.module, self.import_error)
+            return describe(self.module_name, self.module, self.import_error, self.paths)
         if self.module is None:
             raise RuntimeError("the candidate module did not import: %s" % self.import_error)
         if op == "call":
@@ -1204,7 +1405,7 @@ class Worker(object):
         for pid in self.sleepers:
             try:
                 os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+                reap(pid)
             except OSError:
                 pass
         self.sleepers = []
@@ -1255,7 +1456,6 @@ class Channel(object):
 
     def receive(self):
         while b"\n" not in self.pending:
-            select.select([self.read_fd], [], [])
             chunk = os.read(self.read_fd, 65536)
             if not chunk:
                 return None
@@ -1277,13 +1477,18 @@ SIGNAL_ALIASES = ("SIGIOT", "SIGCLD", "SIGPOLL")
 def signal_name(number):
     """This platform's name for a signal number (numbers differ: SIGXCPU is 24 on x86 and ARM,
     30 on MIPS), or None if it has none."""
-    import signal
-
-    for name in sorted(dir(signal)):
+    for name in sorted(dir(signal)) if HAVE_SIGNAL else ():
         usable = name.startswith("SIG") and not name.startswith("SIG_") and name not in SIGNAL_ALIASES
         if usable and getattr(signal, name) == number:
             return name
     return None
+
+
+def status_text(status):
+    """How a waited-for process ended, in words."""
+    if os.WIFSIGNALED(status):
+        return "was killed by %s" % (signal_name(os.WTERMSIG(status)) or "signal %d" % os.WTERMSIG(status))
+    return "exited with code %d" % os.WEXITSTATUS(status)
 
 
 def wait_status(status):
@@ -1312,18 +1517,12 @@ def serve(worker, channel):
             worker.end_session()
             return int(request.get("code", 0))
         if op == "fork":
-            pid = os.fork()
-            if pid != 0:
-                channel.pending = b""  # anything already read belongs to the child now
-            if pid == 0:
-                code = 70
-                try:  # the child never returns into its parent's loop, whatever happens
-                    worker.kept, worker.sleepers = [], []
-                    channel.send({"id": rid, "ok": {"pid": os.getpid()}})
-                    code = serve(worker, channel)
-                finally:
-                    finish(code)
-            _, status = os.waitpid(pid, 0)
+            try:
+                pid = open_session(worker, channel, rid, request.get("via") or PROCESSES["mode"])
+            except Exception as exc:  # no process could be made: the harness is told why
+                channel.send({"id": rid, "error": {"kind": "agent", "type": type(exc).__name__, "message": "no session: %s" % safe_str(exc)[:2000], "traceback": traceback.format_exc()[-3000:]}})
+                continue
+            _, status = reap(pid)
             channel.send({"id": None, "ended": dict(wait_status(status), pid=pid)})
             continue
         try:
@@ -1334,28 +1533,112 @@ def serve(worker, channel):
             channel.send({"id": rid, "ok": result})
 
 
-def main(argv):
-    module_name, paths = "resource", []
+def open_session(worker, channel, rid, via):
+    """A child session that answers request ``rid`` with its pid and then serves requests on
+    ``channel`` until it ends; returns its pid (the caller waits for it). ``via`` "fork" forks
+    this process; "spawn" starts a fresh agent of this interpreter on the same descriptors,
+    which imports the candidate anew (for interpreters that cannot fork)."""
+    if via == "spawn":
+        if channel.pending:
+            raise RuntimeError("a request arrived before the session was opened")
+        argv = [sys.executable, stage_program(), "--module", worker.module_name, "--isolation", "spawn",
+                "--session", "%d,%d,%s" % (channel.read_fd, channel.write_fd, rid)]  # fmt: skip
+        for path in worker.paths:
+            argv += ["--path", path]
+        return start_process(argv, keep_fds=(channel.read_fd, channel.write_fd))
+    if not hasattr(os, "fork"):
+        raise RuntimeError("this interpreter cannot fork (os has no fork)")
+    pid = os.fork()
+    if pid != 0:
+        channel.pending = b""  # anything already read belongs to the child now
+        return pid
+    code = 70
+    try:  # the child never returns into its parent's loop, whatever happens
+        worker.kept, worker.sleepers = [], []
+        channel.send({"id": rid, "ok": {"pid": os.getpid()}})
+        code = serve(worker, channel)
+    finally:
+        finish(code)
+    return pid  # not reached
+
+
+def parse_arguments(argv):
+    """agent.py's command line: (options, None), or (None, the error)."""
+    options = {"module": "resource", "paths": [], "isolation": "auto", "session": None, "child": None}  # type: Dict[str, Any]
     args = list(argv)
     while args:
         flag = args.pop(0)
-        if flag == "--module":
-            module_name = args.pop(0)
-        elif flag == "--path":
-            paths.append(args.pop(0))
+        if flag == "--module" and args:
+            options["module"] = args.pop(0)
+        elif flag == "--path" and args:
+            options["paths"].append(args.pop(0))
+        elif flag == "--isolation" and args and args[0] in ("auto", "fork", "spawn"):
+            options["isolation"] = args.pop(0)
+        elif flag == "--session" and args:
+            options["session"] = [int(part) for part in args.pop(0).split(",")]
+        elif flag == "--child" and len(args) >= 2:
+            options["child"] = (args.pop(0), json.loads(args.pop(0)))
         else:
-            sys.stderr.write("agent: unknown argument %s\n" % flag)
-            return 2
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+            return None, "agent: unknown or incomplete argument %s" % flag
+    return options, None
+
+
+def settle_processes(isolation):
+    """How this agent makes processes: fork where it works (probed) unless spawn is asked for."""
+    PROCESSES["fork"] = probe_fork()
+    forks = isolation != "spawn" and PROCESSES["fork"]["available"]
+    PROCESSES["mode"] = "fork" if forks else "spawn"
+
+
+def main(argv):
+    options, problem = parse_arguments(argv)
+    if options is None:
+        sys.stderr.write(problem + "\n")
+        return 2
+    if options["child"] is not None:  # a child program of an agent that spawns (start_child)
+        PROCESSES["mode"] = "spawn"
+        kind, params = options["child"]
+        return CHILD_PROGRAMS[kind](params)
+    if HAVE_SIGNAL:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if options["session"] is not None:
+        return serve_session(options)
     channel = take_protocol_streams()
     # Said before the candidate is imported: the harness can tell an interpreter that does not
     # start from a module whose import does not end.
     channel.send({"id": None, "hello": {"protocol": PROTOCOL_VERSION, "pid": os.getpid()}})
-    # Once here rather than in each child that drops privileges (tens of ms each, seconds under
-    # qemu): forked children inherit the modules.
-    import_all(DROP_IMPORTS)
-    worker = Worker(module_name, paths)
+    settle_processes(options["isolation"])
+    if PROCESSES["mode"] == "fork":
+        # Once here rather than in each child that drops privileges (tens of ms each, seconds
+        # under qemu): forked children inherit the modules. A spawned session imports them
+        # itself, when it drops privileges (act_drop_privileges).
+        import_all(DROP_IMPORTS)
+    worker = Worker(options["module"], options["paths"])
     worker.channel = channel
+    # Said once the import has ended, whatever it did: the harness can tell a death during the
+    # import from one after it.
+    channel.send({"id": None, "imported": {"error": worker.import_error is not None}})
+    return serve(worker, channel)
+
+
+def serve_session(options):
+    """A spawned session (open_session): the protocol is on the inherited descriptors; answer
+    the request that opened it with this pid once the candidate is imported, then serve."""
+    read_fd, write_fd, rid = options["session"]
+    for fd in (read_fd, write_fd):
+        set_cloexec(fd)
+    channel = Channel(read_fd, write_fd)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    PROCESSES["mode"] = "spawn"
+    worker = Worker(options["module"], options["paths"])
+    worker.channel = channel
+    if worker.module is None:  # imported in the agent, not here: the session ends unanswered
+        sys.stderr.write("agent session: the candidate did not import: %s\n" % (worker.import_error or {}).get("message"))
+        return 70
+    channel.send({"id": rid, "ok": {"pid": os.getpid()}})
     return serve(worker, channel)
 
 

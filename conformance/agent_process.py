@@ -81,6 +81,27 @@ OUTPUT_TAIL = 16 << 10
 PROTOCOL_LOG_ENV = "RCKIT_PROTOCOL_LOG"
 
 
+def _ended(status: int | None) -> str:
+    """How the warden of an agent ended, in words (it exits 128 + N when the agent died of signal N)."""
+    import signal
+
+    if status is None:
+        return "is still running"
+    number = -status if status < 0 else status - 128 if status > 128 else 0
+    if number and number in signal.Signals._value2member_map_:
+        return f"was killed by {signal.Signals(number).name}"
+    return f"exited with status {status}"
+
+
+def _reason(error: Exception) -> str:
+    """An agent's error reply in one line: the exception and the last line of its traceback
+    that names a place."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    head = lines[0].split(": ", 1)[-1] if lines else str(error)
+    where = next((line for line in reversed(lines) if line.startswith("File ")), "")
+    return head[:300] + (f" ({where[:200]})" if where else "")
+
+
 class AgentError(RuntimeError):
     """The agent misbehaved: it died, timed out, or answered outside the protocol."""
 
@@ -233,8 +254,9 @@ class AgentProcess:
     # --- starting ----------------------------------------------------------------------------
 
     def start(self) -> dict[str, Any]:
-        """Wait for the agent's hello, then its description (the candidate imports in between).
-        CannotJudge says in one line what went wrong."""
+        """Wait for the agent's hello, its word that the candidate's import ended, then its
+        description. CannotJudge says in one line what went wrong, and where: before the agent
+        started, during the import, or after it."""
         try:
             hello = self._readline(time.monotonic() + START_TIMEOUT)
         except AgentError:
@@ -243,25 +265,48 @@ class AgentProcess:
             if status == 127:  # the warden could not exec the interpreter
                 raise CannotJudge(f"its interpreter does not run ({self.output.last_line()})") from None
             if status is not None and status != -9:
-                raise CannotJudge(f"its interpreter exited with status {status} before the agent started: "
-                                  f"{self.output.last_line()}") from None  # fmt: skip
+                raise CannotJudge(f"its interpreter {_ended(status)} before the agent started: {self._cause()}") from None
             raise CannotJudge(f"its interpreter did not start the agent within {START_TIMEOUT:.0f} s") from None
         if "hello" not in hello:
             self.kill()
             raise CannotJudge(f"its agent does not speak the protocol (first message: {str(hello)[:200]})")
         try:
+            imported = self._readline(time.monotonic() + IMPORT_TIMEOUT)
+        except AgentError as exc:
+            self.kill()
+            if "time limit" in str(exc):
+                raise CannotJudge(f"the module did not finish importing within {IMPORT_TIMEOUT:.0f} s") from None
+            raise CannotJudge(
+                f"the agent died while importing the module: it {_ended(self.proc.returncode)}; {self._cause()}"
+            ) from None
+        if "imported" not in imported:
+            self.kill()
+            raise CannotJudge(f"its agent does not speak the protocol (second message: {str(imported)[:200]})")
+        try:
             description: dict[str, Any] = self.ok("describe", timeout=IMPORT_TIMEOUT)
         except AgentError as exc:
             self.kill()
-            if "no reply within" in str(exc):
-                raise CannotJudge(f"the module did not finish importing within {IMPORT_TIMEOUT:.0f} s") from None
-            raise CannotJudge(
-                f"the agent died while importing the module (status {self.proc.returncode}): {self.output.last_line()}"
-            ) from None
+            why = _reason(exc)
+            raise CannotJudge(f"the agent failed after importing the module, describing the interpreter: {why}") from None
         if description.get("platform", {}).get("machine", os.uname().machine) != os.uname().machine:
             self.slowdown = EMULATION_SLOWDOWN
             self.budget.stretch(EMULATION_SLOWDOWN)
         return description
+
+    def _cause(self) -> str:
+        """The interpreter's own last words: a traceback's last line (the exception) with the
+        line before it (where it was raised), or the last line of its output."""
+        self.output.thread.join(timeout=2)  # what the dead interpreter wrote, to its end
+        lines = [line.strip() for line in self.output.text().splitlines() if line.strip()]
+        if not lines:
+            return "no output"
+        for index in range(len(lines) - 1, -1, -1):
+            if lines[index].startswith("Traceback (most recent call last)"):
+                tail = lines[index + 1 :]
+                exception = next((line for line in reversed(tail) if not line.startswith(("File ", "^", "~"))), tail[-1])
+                where = next((line for line in reversed(tail) if line.startswith("File ")), "")
+                return f"{exception[:300]}" + (f" ({where[:200]})" if where else "")
+        return f"its output ends: {lines[-1][:300]}"
 
     # --- one request ----------------------------------------------------------------------------
 
@@ -436,8 +481,9 @@ class Session:
         return raw["present"], decode(raw["value"]) if raw["present"] else None
 
     def fork(self) -> Session:
-        """A grandchild session (this child waits until it ends)."""
-        return Session(self.agent, self._ok("fork")["pid"])
+        """A grandchild session made by fork itself, whatever way the candidate's sessions are
+        made (this child waits until it ends); AgentError where the interpreter cannot fork."""
+        return Session(self.agent, self._ok("fork", via="fork")["pid"])
 
     def close(self) -> EndStatus:
         """End the child (if it is still alive) and return how it ended."""

@@ -31,7 +31,17 @@ from typing import Any
 
 from rckit.conformance import agent as agent_module
 from rckit.conformance import example
-from rckit.conformance.agent_process import AgentError, AgentProcess, HangBudget, NotJudged, Session
+from rckit.conformance.agent_process import (
+    CALL_TIMEOUT,
+    IMPORT_TIMEOUT,
+    AgentError,
+    AgentProcess,
+    CannotJudge,
+    HangBudget,
+    NotJudged,
+    Session,
+    SessionEnded,
+)
 from rckit.conformance.containment import contained_argv
 from rckit.conformance.values import Outcome, encode, outcome_from_reply
 from rckit.platforms import Identity, PlatformError, Target, os_family
@@ -63,6 +73,8 @@ class CandidateSpec:
     env: tuple[tuple[str, str], ...] = ()
     paths: tuple[str, ...] = ()
     in_process: bool = False
+    #: How sessions are made: "auto" (fork where the interpreter can, probed), "fork" or "spawn".
+    isolation: str = "auto"
 
     @property
     def id(self) -> str:
@@ -71,9 +83,11 @@ class CandidateSpec:
         return f"{label}:{self.module}"
 
     @classmethod
-    def parse(cls, module: str, python: str | None, paths: Sequence[str] = (), in_process: bool = False) -> CandidateSpec:
+    def parse(
+        cls, module: str, python: str | None, paths: Sequence[str] = (), in_process: bool = False, isolation: str = "auto"
+    ) -> CandidateSpec:
         """From command-line strings; ``python`` may carry a prefix such as ``chroot DIR``."""
-        return cls(module, tuple(shlex.split(python)) if python else None, (), tuple(paths), in_process)
+        return cls(module, tuple(shlex.split(python)) if python else None, (), tuple(paths), in_process, isolation)
 
 
 def interpreter_label(argv: Sequence[str] | None) -> str:
@@ -131,6 +145,10 @@ class Info:
         self.mmap_page_size: int | None = platform.get("mmap_page_size")
         self.import_error: dict[str, Any] | None = raw["module"]["import_error"]
         self.emulated = self.machine != host_machine
+        #: How the agent makes sessions and children: "fork", or "spawn" (a fresh process).
+        self.isolation: str = raw.get("isolation", "fork")
+        #: What the interpreter can do, as the agent probed it: name -> {available, detail}.
+        self.capabilities: dict[str, dict[str, Any]] = raw.get("capabilities", {})
         try:
             self.target: Target | None = select_target(
                 Identity(self.platform, self.machine, self.pointer_bits, self.byteorder, self.libc)
@@ -177,7 +195,30 @@ class Info:
             "emulated": self.emulated,
             "module_file": self.raw["module"]["file"],
             "import_error": self.import_error,
+            "isolation": self.isolation,
+            "capabilities": {name: bool(cap.get("available")) for name, cap in self.capabilities.items()},
+            "missing": {name: str(cap.get("detail")) for name, cap in self.capabilities.items() if not cap.get("available")},
         }
+
+    def can(self, capability: str) -> bool:
+        """The interpreter has ``capability`` (fork, spawn, threads, exec, signals, proc)."""
+        return bool(self.capabilities.get(capability, {}).get("available", True))
+
+    def lacks(self, capability: str) -> str:
+        """Why the interpreter lacks ``capability``, in words for an n/a reason."""
+        detail = self.capabilities.get(capability, {}).get("detail", "not probed")
+        return f"the interpreter cannot {CAPABILITY_WORDS.get(capability, capability)} ({detail})"
+
+
+#: What each capability lets an interpreter do, for n/a reasons ("the interpreter cannot fork").
+CAPABILITY_WORDS = {
+    "fork": "fork",
+    "spawn": "start a process without fork",
+    "threads": "start threads",
+    "exec": "exec a program",
+    "signals": "handle signals",
+    "proc": "read /proc",
+}
 
 
 # --- staging: the files an agent needs, copied where its interpreter can read them ------------
@@ -273,7 +314,8 @@ class Candidate:
         # The harness's own interpreter also sees the harness's import path (a user's module).
         same = python == (sys.executable,)
         pythonpath = os.pathsep.join(p for p in sys.path if p) if same else None
-        argv = [*command, boot_path, "--module", self.spec.module, *(arg for path in paths for arg in ("--path", path))]
+        argv = [*command, boot_path, "--module", self.spec.module, "--isolation", self.spec.isolation]
+        argv += [arg for path in paths for arg in ("--path", path)]
         return contained_argv(argv, root), pythonpath
 
     @property
@@ -289,6 +331,10 @@ class Candidate:
             agent, self._launched = self._launched or self._new_agent(), None
             # Ask now: while a child session is open the root agent cannot answer.
             self._description = agent.start()
+            if self.spec.isolation == "fork" and self._description.get("isolation") == "spawn":
+                agent.close()
+                why = self._description.get("capabilities", {}).get("fork", {}).get("detail")
+                raise CannotJudge(f"--isolation fork was asked for, but the interpreter cannot fork ({why})")
             self._agent = agent
         return self._agent
 
@@ -346,7 +392,14 @@ class Candidate:
     def isolated(self, unprivileged: bool = False) -> Iterator[Session]:
         """A fresh child process of the agent; with ``unprivileged`` it first drops to uid 65534
         when it runs as root. The child is ended when the block exits."""
-        session = Session(self.agent, self.agent.ok("fork")["pid"])
+        agent = self.agent
+        spawns = self._description.get("isolation") == "spawn"
+        try:  # a fresh interpreter imports the candidate again: as long as an agent's start
+            opened = agent.ok("fork", timeout=IMPORT_TIMEOUT if spawns else CALL_TIMEOUT)
+        except SessionEnded as ended:
+            raise AgentError(f"{self.id}: the new session {ended.status.describe()} before it answered: "
+                             f"{agent.output.last_line()}") from None  # fmt: skip
+        session = Session(agent, opened["pid"])
         try:
             if unprivileged:
                 dropped = session.act("drop_privileges")
@@ -383,7 +436,8 @@ class Candidate:
         """The same candidate started with extra environment (LD_PRELOAD for fault injection),
         always in an agent (an environment needs a process of its own)."""
         env_items = tuple(sorted({**dict(self.spec.env), **env}.items()))
-        variant = AgentCandidate(CandidateSpec(self.spec.module, self.spec.python, env_items, self.spec.paths))
+        spec = CandidateSpec(self.spec.module, self.spec.python, env_items, self.spec.paths, isolation=self.spec.isolation)
+        variant = AgentCandidate(spec)
         variant.budget = self.budget  # one candidate, one budget for hanging
         return variant
 

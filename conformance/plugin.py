@@ -39,6 +39,8 @@ EXPECTATION_PROPERTY = "rckit-expectation"
 FALSIFYING_HEADERS = re.compile(r"^(Falsifying (explicit )?example|Failing test case|state = )")
 MAX_FALSIFYING_LINES = 60
 DEFAULT_IMPLS = ("resource", "rckit.reference.resource")
+#: --rckit-isolation: how sessions are made (see candidates.CandidateSpec.isolation).
+ISOLATION_MODES = ("auto", "fork", "spawn")
 snapshot_key = pytest.StashKey[LimitsSnapshot]()
 specs_key = pytest.StashKey[list[CandidateSpec]]()
 
@@ -103,6 +105,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "plain lines elsewhere), tty, lines, off (default; the CLI turns it on unless -q)",
     )
     group.addoption("--rckit-strict", action="store_true", help="an unexpected pass fails the run too")
+    group.addoption(
+        "--rckit-isolation",
+        default="auto",
+        choices=ISOLATION_MODES,
+        help="how each limit-changing example gets its own process: auto (fork where the interpreter can, "
+        "probed; else spawn), fork, or spawn (a fresh process of the candidate's interpreter, no fork)",
+    )
 
 
 def candidate_specs(config: pytest.Config) -> list[CandidateSpec]:
@@ -110,15 +119,20 @@ def candidate_specs(config: pytest.Config) -> list[CandidateSpec]:
     with the --path folders, in its own agent unless --in-process (for the harness's interpreter)."""
     paths = config.getoption("rckit_paths")
     in_process = config.getoption("rckit_in_process")
+    isolation = config.getoption("--rckit-isolation")
     specs = []
     for text in config.getoption("--candidate"):
         module, _, python = text.partition("=")
-        specs.append(CandidateSpec.parse(module, python or None, paths, in_process and not python))
+        specs.append(CandidateSpec.parse(module, python or None, paths, in_process and not python, isolation))
     impls = config.getoption("--impl") or ([] if specs else list(DEFAULT_IMPLS))
     pythons = config.getoption("--python") or ([] if specs else [None])
     if config.getoption("--impl") and not config.getoption("--python"):
         pythons = [None]
-    specs += [CandidateSpec.parse(module, python, paths, in_process and python is None) for python in pythons for module in impls]
+    specs += [
+        CandidateSpec.parse(module, python, paths, in_process and python is None, isolation)
+        for python in pythons
+        for module in impls
+    ]
     return list(dict.fromkeys(specs))
 
 

@@ -208,6 +208,8 @@ def test_effects_memlock(candidate: Candidate) -> None:
 @given(soft=st.integers(0, 1 << 20))
 def test_effects_inherited_by_fork(candidate: Candidate, soft: int) -> None:
     """A forked child starts with its parent's limits."""
+    if not candidate.info.can("fork"):
+        not_applicable(candidate.info.lacks("fork"))
     number = candidate.info.resource("RLIMIT_CORE")
     with candidate.isolated() as child:
         _, hard = child.getrlimit(number)
