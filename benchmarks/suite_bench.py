@@ -3,6 +3,7 @@
     python benchmarks/suite_bench.py                                 # resource and the reference, here
     python benchmarks/suite_bench.py --python pypy3 --impl resource  # one module in another interpreter
     python benchmarks/suite_bench.py --markdown                      # the table as Markdown
+    python benchmarks/suite_bench.py --isolation fork --isolation spawn   # each candidate both ways
 
 Each candidate is judged alone in a fresh harness with the default profile and no xdist workers
 (``-n 0``), so that the harness is one process whose CPU time can be told from its candidate's:
@@ -66,6 +67,7 @@ class Timing:
     """Where one candidate's run spent its time."""
 
     candidate: str
+    isolation: str
     wall: float
     harness_cpu: float
     candidate_cpu: float
@@ -108,7 +110,7 @@ def hypothesis_statistics(output: str) -> dict[str, tuple[int, float]]:
     return stats
 
 
-def judge(module: str, python: str | None, profile: str, only: str | None = None) -> Timing:
+def judge(module: str, python: str | None, profile: str, only: str | None = None, isolation: str = "auto") -> Timing:
     """Run the suite on one candidate in a fresh harness and measure it."""
     with tempfile.TemporaryDirectory(prefix="rckit-suite-bench-") as scratch:
         usage_file = Path(scratch) / "usage.json"
@@ -118,6 +120,7 @@ def judge(module: str, python: str | None, profile: str, only: str | None = None
         command = [sys.executable, "-m", "rckit.conformance", "--impl", module, "-n", "0", "-q", "--profile", profile]
         command += ["--python", python] if python else []
         command += ["--report", scratch, "--", "-p", Path(__file__).stem, "--hypothesis-show-statistics"]
+        command += ["--rckit-isolation", isolation]
         command += ["-k", only] if only else []
         before, started = children_cpu(), time.monotonic()
         process = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
@@ -132,6 +135,7 @@ def judge(module: str, python: str | None, profile: str, only: str | None = None
     ranked = sorted(((r["nodeid"].split("::")[-1], r["duration"]) for r in results), key=lambda item: -item[1])
     return Timing(
         candidate=next(iter(report.get("candidates", {})), module),
+        isolation=next(iter(report.get("candidates", {}).values()), {}).get("isolation", isolation),
         wall=wall,
         harness_cpu=harness,
         candidate_cpu=max(0.0, total - harness),
@@ -153,11 +157,11 @@ def children_cpu() -> float:
 
 def table(timings: Sequence[Timing], markdown: bool) -> str:
     """The figures, one row per candidate."""
-    heads = ["candidate", "wall s", "tests", "examples", "examples/s", "harness CPU s", "candidate CPU s", "waiting s"]
-    heads += ["in examples s", "in tests s"]
+    heads = ["candidate", "isolation", "wall s", "tests", "examples", "examples/s", "harness CPU s", "candidate CPU s"]
+    heads += ["waiting s", "in examples s", "in tests s"]
     rows = [
-        [t.candidate, f"{t.wall:.1f}", str(t.tests), str(t.examples), f"{t.examples_per_second:.0f}", f"{t.harness_cpu:.1f}",
-         f"{t.candidate_cpu:.1f}", f"{t.waiting:.1f}", f"{t.in_examples:.1f}", f"{t.in_tests:.1f}"]
+        [t.candidate, t.isolation, f"{t.wall:.1f}", str(t.tests), str(t.examples), f"{t.examples_per_second:.0f}",
+         f"{t.harness_cpu:.1f}", f"{t.candidate_cpu:.1f}", f"{t.waiting:.1f}", f"{t.in_examples:.1f}", f"{t.in_tests:.1f}"]
         for t in timings
     ]  # fmt: skip
     if markdown:
@@ -177,16 +181,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="the table as Markdown")
     parser.add_argument("-k", dest="only", metavar="EXPR", help="only the tests pytest -k selects (default: all)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument(
+        "--isolation",
+        action="append",
+        default=[],
+        choices=("auto", "fork", "spawn"),
+        help="how sessions are made (repeatable: each candidate is judged once per mode; default: auto)",
+    )
     args = parser.parse_args(argv)
     timings = []
     for python in args.python or [None]:
         for module in args.impl or ["resource", "rckit.reference.resource"]:
-            timing = judge(module, python, args.profile, args.only)
-            timings.append(timing)
-            print(f"{timing.candidate}: {timing.wall:.1f} s, exit {timing.exit_status}", file=sys.stderr)
+            for isolation in args.isolation or ["auto"]:
+                timing = judge(module, python, args.profile, args.only, isolation)
+                timings.append(timing)
+                print(f"{timing.candidate} ({timing.isolation}): {timing.wall:.1f} s, exit {timing.exit_status}", file=sys.stderr)
     print(table(timings, args.markdown))
     for timing in timings:
-        print(f"\n{timing.candidate}, slowest tests: " + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in timing.slowest))
+        slowest = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in timing.slowest)
+        print(f"\n{timing.candidate} ({timing.isolation}), slowest tests: {slowest}")
     if args.json:
         args.json.write_text(json.dumps([asdict(t) | {"waiting": t.waiting} for t in timings], indent=1) + "\n")
     return 0 if all(t.exit_status == 0 for t in timings) else 1

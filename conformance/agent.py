@@ -20,7 +20,6 @@ import os
 import struct
 import sys
 import time
-import traceback
 import warnings
 
 # Optional: an interpreter without them still starts the agent, and the rules that need them are
@@ -258,6 +257,14 @@ def encode(value, depth=0, budget=None):
     return described
 
 
+def format_exc():
+    """The exception being handled, as Python prints it (traceback imported only then: about
+    4 ms of every fresh session's start)."""
+    import traceback
+
+    return traceback.format_exc()
+
+
 def safe_repr(value):
     try:
         text = repr(value)
@@ -425,7 +432,7 @@ def stdlib_resource():
 #: "fork", or "spawn" (a fresh process of this interpreter started with os.posix_spawn or
 #: subprocess: for interpreters that cannot fork, such as GraalPy, or when the harness asks).
 #: main() settles it before the candidate is imported; "fork" records what the fork probe found.
-PROCESSES = {"mode": "fork", "fork": None}  # type: Dict[str, Any]
+PROCESSES = {"mode": "fork", "fork": None, "quick": None, "module": None, "spares": [], "root": False}  # type: Dict[str, Any]
 #: subprocess.Popen objects of children started without posix_spawn, kept until reap() waits for
 #: them: a Popen that is garbage-collected first would be reaped by subprocess behind our back.
 _POPENS = {}  # type: Dict[int, Any]
@@ -493,6 +500,33 @@ def stage_program():
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent_boot.py")
 
 
+def agent_command(arguments):
+    """The command line of a fresh agent.py (a session or a child program) with ``arguments``.
+    Where it imports the candidate from the same file all the same (tried once, see
+    quick_start_works), it starts without the site module (-S) and is given this process's
+    sys.path instead: site's .pth files cost 20-40 ms at each start here (an editable install's
+    finder, a certificate bundle), several times what a session does."""
+    if quick_start_works():
+        return [sys.executable, "-S", stage_program(), "--sys-path", json.dumps(sys.path)] + arguments
+    return [sys.executable, stage_program()] + arguments
+
+
+def quick_start_works():
+    """Whether ``python -S`` with this sys.path imports the candidate from the file this process
+    imported (tried once; False before the candidate is imported, or where it is not found so)."""
+    module = PROCESSES["module"]
+    if PROCESSES["quick"] is None and module is not None:
+        PROCESSES["quick"] = False  # while trying (the try itself starts without -S)
+        params = {"module": module.__name__, "file": getattr(module, "__file__", None)}
+        argv = [sys.executable, "-S", stage_program(), "--sys-path", json.dumps(sys.path), "--child", "import", json.dumps(params)]
+        try:
+            _, status = reap(start_process(argv))
+        except OSError:
+            return False
+        PROCESSES["quick"] = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    return bool(PROCESSES["quick"])
+
+
 def executable_here():
     """A program this process may run to make a process that exits at once: the interpreter if
     its user can run it (a user dropped to may not read a home directory of mode 700), else sh.
@@ -516,7 +550,7 @@ def start_child(kind, params):
             finally:
                 os._exit(code)
         return pid
-    return start_process([sys.executable, stage_program(), "--child", kind, json.dumps(params)])
+    return start_process(agent_command(["--child", kind, json.dumps(params)]))
 
 
 def child_privilege(params):
@@ -537,6 +571,12 @@ def child_privilege(params):
         return 0
     except (ValueError, OSError):
         return 1
+
+
+def child_import(params):
+    """Exit 0 if ``module`` imports from ``file`` here, else 1."""
+    module = __import__(params["module"], fromlist=["_"])
+    return 0 if getattr(module, "__file__", None) == params["file"] else 1
 
 
 def child_spin(params):
@@ -577,6 +617,7 @@ def child_sleep(params):
 #: The programs a child process runs (start_child): forked, or as ``agent.py --child KIND JSON``.
 CHILD_PROGRAMS = {
     "privilege": child_privilege,
+    "import": child_import,
     "spin": child_spin,
     "workloads": child_workloads,
     "compete": child_compete,
@@ -1351,7 +1392,7 @@ class Worker(object):
         try:
             self.module = __import__(module_name, fromlist=["_"])
         except BaseException as exc:  # a candidate that cannot import is reported, not fatal
-            self.import_error = {"type": type(exc).__name__, "message": safe_str(exc), "traceback": traceback.format_exc()[-2000:]}
+            self.import_error = {"type": type(exc).__name__, "message": safe_str(exc), "traceback": format_exc()[-2000:]}
 
     def handle(self, request):
         # type: (Dict[str, Any]) -> Any
@@ -1506,6 +1547,7 @@ def serve(worker, channel):
     while True:
         request = channel.receive()
         if request is None:
+            drop_spares()
             return 0
         rid = request.get("id")
         target = request.get("to")
@@ -1515,20 +1557,24 @@ def serve(worker, channel):
         op = request.get("op")
         if op == "exit":
             worker.end_session()
+            drop_spares()
             return int(request.get("code", 0))
         if op == "fork":
             try:
                 pid = open_session(worker, channel, rid, request.get("via") or PROCESSES["mode"])
             except Exception as exc:  # no process could be made: the harness is told why
-                channel.send({"id": rid, "error": {"kind": "agent", "type": type(exc).__name__, "message": "no session: %s" % safe_str(exc)[:2000], "traceback": traceback.format_exc()[-3000:]}})
+                channel.send({"id": rid, "error": {"kind": "agent", "type": type(exc).__name__, "message": "no session: %s" % safe_str(exc)[:2000], "traceback": format_exc()[-3000:]}})
                 continue
+            if PROCESSES["root"] and (request.get("via") or PROCESSES["mode"]) == "spawn":
+                while len(PROCESSES["spares"]) < SPARES:  # they start while this session works
+                    start_spare(worker, channel)
             _, status = reap(pid)
             channel.send({"id": None, "ended": dict(wait_status(status), pid=pid)})
             continue
         try:
             result = worker.handle(request)
         except BaseException as exc:  # whatever candidate code raised, the agent answers
-            channel.send({"id": rid, "error": {"kind": "agent", "type": type(exc).__name__, "message": safe_str(exc)[:2000], "traceback": traceback.format_exc()[-3000:]}})
+            channel.send({"id": rid, "error": {"kind": "agent", "type": type(exc).__name__, "message": safe_str(exc)[:2000], "traceback": format_exc()[-3000:]}})
         else:
             channel.send({"id": rid, "ok": result})
 
@@ -1541,11 +1587,11 @@ def open_session(worker, channel, rid, via):
     if via == "spawn":
         if channel.pending:
             raise RuntimeError("a request arrived before the session was opened")
-        argv = [sys.executable, stage_program(), "--module", worker.module_name, "--isolation", "spawn",
-                "--session", "%d,%d,%s" % (channel.read_fd, channel.write_fd, rid)]  # fmt: skip
-        for path in worker.paths:
-            argv += ["--path", path]
-        return start_process(argv, keep_fds=(channel.read_fd, channel.write_fd))
+        spare = take_spare(rid)
+        if spare is not None:
+            return spare
+        arguments = session_arguments(worker, channel, rid)
+        return start_process(agent_command(arguments), keep_fds=(channel.read_fd, channel.write_fd))
     if not hasattr(os, "fork"):
         raise RuntimeError("this interpreter cannot fork (os has no fork)")
     pid = os.fork()
@@ -1562,6 +1608,66 @@ def open_session(worker, channel, rid, via):
     return pid  # not reached
 
 
+def session_arguments(worker, channel, rid):
+    """agent.py's arguments for a spawned session that answers request ``rid`` on ``channel``."""
+    arguments = ["--module", worker.module_name, "--isolation", "spawn",
+                 "--session", "%d,%d,%s" % (channel.read_fd, channel.write_fd, rid)]  # fmt: skip
+    for path in worker.paths:
+        arguments += ["--path", path]
+    return arguments
+
+
+#: How many spawned sessions the root agent keeps started ahead of their requests (start_spare).
+#: A fresh CPython takes 30-50 ms of CPU to import the candidate, several times what an example
+#: does with its session; two starting at once keep both CPUs of a -n 0 run busy.
+SPARES = 2
+
+
+def start_spare(worker, channel):
+    """Start a spawned session ahead of its request (the root agent keeps SPARES of them once
+    its first session was asked for): it imports the candidate, then waits on a pipe of its own
+    for the id of the request it answers. A spare is the same as a session started at the
+    request: it is a fresh process of this agent, whose limits never change."""
+    control, order = os.pipe()
+    try:
+        arguments = session_arguments(worker, channel, 0) + ["--spare", str(control)]
+        pid = start_process(agent_command(arguments), keep_fds=(channel.read_fd, channel.write_fd, control))
+    except OSError:
+        os.close(order)
+        return
+    finally:
+        os.close(control)
+    set_cloexec(order)
+    PROCESSES["spares"].append((pid, order))
+
+
+def take_spare(rid):
+    """The oldest spare session that is still alive, told to answer ``rid``; None if none is."""
+    while PROCESSES["spares"]:
+        pid, order = PROCESSES["spares"].pop(0)
+        try:
+            if reap(pid, os.WNOHANG)[0] == 0:
+                os.write(order, ("%d\n" % rid).encode("ascii"))
+                return pid
+        except OSError:
+            pass
+        finally:
+            os.close(order)
+    return None
+
+
+def drop_spares():
+    """End the spare sessions (each would also exit once its pipe closes)."""
+    spares, PROCESSES["spares"] = PROCESSES["spares"], []
+    for pid, order in spares:
+        os.close(order)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            reap(pid)
+        except OSError:
+            pass
+
+
 def parse_arguments(argv):
     """agent.py's command line: (options, None), or (None, the error)."""
     options = {"module": "resource", "paths": [], "isolation": "auto", "session": None, "child": None}  # type: Dict[str, Any]
@@ -1576,6 +1682,10 @@ def parse_arguments(argv):
             options["isolation"] = args.pop(0)
         elif flag == "--session" and args:
             options["session"] = [int(part) for part in args.pop(0).split(",")]
+        elif flag == "--spare" and args:
+            options["spare"] = int(args.pop(0))
+        elif flag == "--sys-path" and args:
+            options["sys_path"] = json.loads(args.pop(0))
         elif flag == "--child" and len(args) >= 2:
             options["child"] = (args.pop(0), json.loads(args.pop(0)))
         else:
@@ -1595,6 +1705,8 @@ def main(argv):
     if options is None:
         sys.stderr.write(problem + "\n")
         return 2
+    if options.get("sys_path") is not None:  # started with -S (agent_command)
+        sys.path[:] = options["sys_path"]
     if options["child"] is not None:  # a child program of an agent that spawns (start_child)
         PROCESSES["mode"] = "spawn"
         kind, params = options["child"]
@@ -1608,6 +1720,7 @@ def main(argv):
     # start from a module whose import does not end.
     channel.send({"id": None, "hello": {"protocol": PROTOCOL_VERSION, "pid": os.getpid()}})
     settle_processes(options["isolation"])
+    PROCESSES["root"] = True
     if PROCESSES["mode"] == "fork":
         # Once here rather than in each child that drops privileges (tens of ms each, seconds
         # under qemu): forked children inherit the modules. A spawned session imports them
@@ -1615,6 +1728,7 @@ def main(argv):
         import_all(DROP_IMPORTS)
     worker = Worker(options["module"], options["paths"])
     worker.channel = channel
+    PROCESSES["module"] = worker.module
     # Said once the import has ended, whatever it did: the harness can tell a death during the
     # import from one after it.
     channel.send({"id": None, "imported": {"error": worker.import_error is not None}})
@@ -1635,9 +1749,19 @@ def serve_session(options):
     PROCESSES["mode"] = "spawn"
     worker = Worker(options["module"], options["paths"])
     worker.channel = channel
+    PROCESSES["module"] = worker.module
     if worker.module is None:  # imported in the agent, not here: the session ends unanswered
         sys.stderr.write("agent session: the candidate did not import: %s\n" % (worker.import_error or {}).get("message"))
         return 70
+    if options.get("spare") is not None:  # started ahead: wait for the request to answer
+        order = b""
+        while not order.endswith(b"\n"):
+            chunk = os.read(options["spare"], 64)
+            if not chunk:  # the agent dropped this spare, or ended
+                return 0
+            order += chunk
+        os.close(options["spare"])
+        rid = int(order)
     channel.send({"id": rid, "ok": {"pid": os.getpid()}})
     return serve(worker, channel)
 
@@ -1656,6 +1780,6 @@ if __name__ == "__main__":
     try:
         exit_code = main(sys.argv[1:])
     except BaseException:
-        traceback.print_exc()
+        sys.stderr.write(format_exc())
         exit_code = 70
     finish(exit_code)
