@@ -135,7 +135,7 @@ def judge(module: str, python: str | None, profile: str, only: str | None = None
     ranked = sorted(((r["nodeid"].split("::")[-1], r["duration"]) for r in results), key=lambda item: -item[1])
     return Timing(
         candidate=next(iter(report.get("candidates", {})), module),
-        isolation=next(iter(report.get("candidates", {}).values()), {}).get("isolation", isolation),
+        isolation=str(next(iter(report.get("candidates", {}).values()), {"isolation": isolation}).get("isolation", isolation)),
         wall=wall,
         harness_cpu=harness,
         candidate_cpu=max(0.0, total - harness),
