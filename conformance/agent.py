@@ -862,9 +862,7 @@ def act_write_file(params, worker):
     result = {}  # type: Dict[str, Any]
 
     def write():
-        import tempfile
-
-        fd, path = tempfile.mkstemp(dir=params.get("dir"))
+        fd, path = new_file(params.get("dir"))
         written, failure = 0, None
         try:
             block = b"x" * 4096
@@ -887,6 +885,17 @@ def act_write_file(params, worker):
     else:
         write()
     return result
+
+
+_NEW_FILES = []  # type: List[int]
+
+
+def new_file(directory):
+    """(descriptor, path) of a new empty file of this process's in ``directory`` (None: /tmp).
+    Not tempfile: it needs _thread, which an interpreter built without threads lacks."""
+    _NEW_FILES.append(len(_NEW_FILES))
+    path = os.path.join(directory or "/tmp", "rckit-%d-%d-%d" % (os.getpid(), len(_NEW_FILES), int(time.time() * 1e6)))
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600), path
 
 
 def act_allocate(params, worker):
@@ -1216,8 +1225,6 @@ def spin_cpu(seconds, step):
 
 def workload(kind, params):
     """(prepare, run, clean_up) for one workload of act_usage_workload."""
-    import tempfile
-
     state = {}  # type: Dict[str, Any]
     size = params.get("bytes", 4 << 20)
 
@@ -1254,7 +1261,7 @@ def workload(kind, params):
         import mmap
 
         def prepare_mapping():
-            fd, state["path"] = tempfile.mkstemp(dir=params["dir"])
+            fd, state["path"] = new_file(params["dir"])
             os.write(fd, b"m" * size)
             os.fsync(fd)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # out of the cache: touching needs I/O
@@ -1272,7 +1279,7 @@ def workload(kind, params):
         return prepare_mapping, touch_mapping, unmap
     if kind in ("write", "read"):
         def prepare_file():
-            fd, state["path"] = tempfile.mkstemp(dir=params["dir"])
+            fd, state["path"] = new_file(params["dir"])
             if kind == "read":
                 os.write(fd, b"r" * size)
                 os.fsync(fd)

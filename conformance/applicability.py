@@ -8,7 +8,7 @@ import pytest
 from rckit.conformance.candidates import Candidate
 from rckit.spec import Rule
 
-__all__ = ["NA_PREFIX", "not_applicable", "why_not_applicable"]
+__all__ = ["NA_PREFIX", "not_applicable", "require", "why_not_applicable"]
 
 NA_PREFIX = "n/a: "
 
@@ -16,6 +16,13 @@ NA_PREFIX = "n/a: "
 def not_applicable(reason: str) -> NoReturn:
     """Stop the test: the rule cannot be judged here (reported as n/a with ``reason``)."""
     pytest.skip(NA_PREFIX + reason)
+
+
+def require(candidate: Candidate, capability: str) -> None:
+    """n/a unless the candidate's interpreter has ``capability`` (fork, spawn, threads, exec,
+    signals, proc), as its agent probed it; the reason says what is missing and why."""
+    if not candidate.info.can(capability):
+        not_applicable(candidate.info.lacks(capability))
 
 
 def why_not_applicable(rules: list[Rule], candidate: Candidate) -> str | None:

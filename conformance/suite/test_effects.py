@@ -6,10 +6,10 @@ from __future__ import annotations
 import errno
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from rckit.conformance.agent_process import EndStatus, Session
-from rckit.conformance.applicability import not_applicable
+from rckit.conformance.applicability import not_applicable, require
 from rckit.conformance.candidates import Candidate
 
 rule = pytest.mark.rule
@@ -24,6 +24,7 @@ def _set_soft(child: Session, number: int, soft: int, infinity: int) -> None:
 
 
 def _file_core_pattern(candidate: Candidate) -> None:
+    require(candidate, "signals")
     pattern = candidate.info.core_pattern
     if pattern is None:
         not_applicable("cannot read /proc/sys/kernel/core_pattern")
@@ -76,6 +77,7 @@ def test_effects_core_partial(candidate: Candidate) -> None:
 @rule("EFFECTS.CPU_SIGXCPU")
 def test_effects_cpu_sigxcpu_handled(candidate: Candidate) -> None:
     """Past the soft RLIMIT_CPU the process receives SIGXCPU (a handler runs)."""
+    require(candidate, "signals")
     info, number = candidate.info, candidate.info.resource("RLIMIT_CPU")
     with candidate.isolated() as child:
         _set_soft(child, number, 1, info.infinity)
@@ -98,6 +100,8 @@ def test_effects_cpu_sigxcpu_kills(candidate: Candidate) -> None:
 @given(limit=st.one_of(st.sampled_from([1, 4095, 4096, 4097, 65536]), st.integers(1, 300_000)), in_thread=st.booleans())
 def test_effects_fsize_efbig(candidate: Candidate, limit: int, in_thread: bool) -> None:
     """With SIGXFSZ ignored, writing past RLIMIT_FSIZE (from any thread) stops at the limit with EFBIG."""
+    require(candidate, "signals")
+    assume(candidate.info.can("threads") or not in_thread)  # without threads, from the main thread only
     info, number = candidate.info, candidate.info.resource("RLIMIT_FSIZE")
     with candidate.scratch_dir() as (_, seen_dir), candidate.isolated() as child:
         _set_soft(child, number, limit, info.infinity)
@@ -108,6 +112,7 @@ def test_effects_fsize_efbig(candidate: Candidate, limit: int, in_thread: bool) 
 @rule("EFFECTS.FSIZE")
 def test_effects_fsize_sigxfsz_kills(candidate: Candidate) -> None:
     """With SIGXFSZ at its default action, writing past RLIMIT_FSIZE ends the process."""
+    require(candidate, "signals")
     info, number = candidate.info, candidate.info.resource("RLIMIT_FSIZE")
     with candidate.scratch_dir() as (_, seen_dir), candidate.isolated() as child:
         _set_soft(child, number, 10_000, info.infinity)
@@ -208,8 +213,7 @@ def test_effects_memlock(candidate: Candidate) -> None:
 @given(soft=st.integers(0, 1 << 20))
 def test_effects_inherited_by_fork(candidate: Candidate, soft: int) -> None:
     """A forked child starts with its parent's limits."""
-    if not candidate.info.can("fork"):
-        not_applicable(candidate.info.lacks("fork"))
+    require(candidate, "fork")
     number = candidate.info.resource("RLIMIT_CORE")
     with candidate.isolated() as child:
         _, hard = child.getrlimit(number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rckit.conformance.applicability import require
 from rckit.conformance.candidates import Candidate
 
 rule = pytest.mark.rule
@@ -61,6 +62,7 @@ def test_module_arity_setrlimit(candidate: Candidate, args: tuple[object, ...]) 
 @rule("MODULE.THREAD_SAFE")
 def test_module_thread_safe_getrlimit(candidate: Candidate) -> None:
     """Threads calling getrlimit on resources with distinct limits each get their own answer."""
+    require(candidate, "threads")
     info = candidate.info
     names = [n for n in ("RLIMIT_CORE", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK") if n in info.constants]
     with candidate.isolated() as child:
@@ -78,6 +80,7 @@ def test_module_thread_safe_getrlimit(candidate: Candidate) -> None:
 def test_module_thread_safe_getrusage(candidate: Candidate) -> None:
     """Threads calling getrusage(RUSAGE_CHILDREN), whose value cannot change meanwhile, all get
     the same answer, mixed with getrlimit calls."""
+    require(candidate, "threads")
     info = candidate.info
     calls = [
         ["getrusage", [{"t": "int", "v": info.constants["RUSAGE_CHILDREN"]}]],

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rckit.conformance import strategies as S
 from rckit.conformance.agent_process import Session
-from rckit.conformance.applicability import not_applicable
+from rckit.conformance.applicability import not_applicable, require
 from rckit.conformance.candidates import Candidate
 from rckit.conformance.values import Foreign, decode
 
@@ -155,6 +155,7 @@ def test_usage_self_cpu_advances(candidate: Candidate) -> None:
 @rule("USAGE.SELF_ALL_THREADS")
 def test_usage_self_counts_other_threads(candidate: Candidate) -> None:
     """CPU time spent by another thread appears in RUSAGE_SELF."""
+    require(candidate, "threads")
     with candidate.isolated() as child:
         shots = child.act("thread_usage", seconds=0.3)
     grew = _cpu(_decoded(shots["after"]["self"])) - _cpu(_decoded(shots["before"]["self"]))
@@ -166,6 +167,7 @@ def test_usage_thread_excludes_other_threads(candidate: Candidate) -> None:
     """CPU time spent by another thread does not appear in RUSAGE_THREAD of the caller."""
     if "RUSAGE_THREAD" not in candidate.info.constants:
         not_applicable("the module has no RUSAGE_THREAD")
+    require(candidate, "threads")
     with candidate.isolated() as child:
         shots = child.act("thread_usage", seconds=0.3, who_thread=_who(candidate, "RUSAGE_THREAD"))
     grew_self = _cpu(_decoded(shots["after"]["self"])) - _cpu(_decoded(shots["before"]["self"]))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rckit.conformance.applicability import not_applicable
+from rckit.conformance.applicability import not_applicable, require
 from rckit.conformance.candidates import Candidate
 from rckit.conformance.values import Foreign, decode
 
@@ -209,6 +209,7 @@ def test_usage_thread_counts_the_threads_own_work(candidate: Candidate, workload
     """In a new thread: RUSAGE_THREAD's CPU time and faults grow as /proc/thread-self/stat's."""
     if "RUSAGE_THREAD" not in candidate.info.constants:
         not_applicable("the module has no RUSAGE_THREAD")
+    require(candidate, "threads")
     with candidate.isolated() as child:
         who = candidate.info.constants["RUSAGE_THREAD"]
         shots = Shots(child.act("thread_workload", workload=workload, seconds=0.3, pages=1024, who=who))
