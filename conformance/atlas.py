@@ -103,6 +103,8 @@ class Column:
             "platform": str(info.get("platform", "?")),
             "emulated": info.get("emulated"),
             "privileged": info.get("privileged"),
+            "isolation": str(info.get("isolation", "fork")),
+            "missing": dict(info.get("missing") or {}),
             "machine": self.machine,
             "os": self.os,
             "arch": self.arch,

@@ -188,6 +188,9 @@ def terminal_lines(report: Report) -> list[str]:
         shown = "  ".join(f"{SYMBOLS[s].split(' ', 1)[1]} {counts[s]}" for s in CELL_STATUSES if counts.get(s))
         interpreter = f"{info.get('implementation', '?')} {python_shown(info)}"
         lines.append(f"{cid:<{width}}  {interpreter:<24} {shown}")
+        if info.get("isolation") == "spawn" or info.get("missing"):
+            lacks = f"; lacks {_lacks(info)}" if info.get("missing") else ""
+            lines.append(f"{'':<{width}}  isolation: {info.get('isolation', 'fork')}{lacks}")
     for status, title in (
         ("fail", "UNEXPECTED FAILURES"),
         ("error", "ERRORS"),
@@ -217,15 +220,16 @@ def to_markdown(report: Report) -> str:
     out += [
         "## Candidates",
         "",
-        "| column | interpreter | implementation | Python | module | platform | privileged | emulated |",
-        "|---|---|---|---|---|---|---|---|",
+        "| column | interpreter | implementation | Python | module | platform | privileged | emulated | isolation | lacks |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, cid in enumerate(cids, 1):
         info = report.candidates[cid]
         interpreter, module = cid.split(":", 1)
         out.append(
             f"| C{n} | {interpreter} | {info.get('implementation', '?')} | {python_shown(info)} | `{module}` | "
-            f"{info.get('platform', '?')} | {info.get('privileged')} | {info.get('emulated')} |"
+            f"{info.get('platform', '?')} | {info.get('privileged')} | {info.get('emulated')} | "
+            f"{info.get('isolation', 'fork')} | {_lacks(info)} |"
         )
     out += [
         "",
@@ -262,6 +266,12 @@ def to_markdown(report: Report) -> str:
         out += ["", "## Waived rules", "", "| rule | why it has no test |", "|---|---|"]
         out += [f"| {rid} | {why} |" for rid, why in waived]
     return "\n".join(out) + "\n"
+
+
+def _lacks(info: dict[str, Any]) -> str:
+    """What a candidate's interpreter lacks of what the kit probes, and why (a dash for nothing)."""
+    missing = info.get("missing") or {}
+    return "; ".join(f"{name} ({why})" for name, why in sorted(missing.items())).replace("|", "\\|") or "–"
 
 
 def column_ranges(columns: list[int]) -> str:
