@@ -1712,8 +1712,12 @@ def main(argv):
     if options is None:
         sys.stderr.write(problem + "\n")
         return 2
-    if options.get("sys_path") is not None:  # started with -S (agent_command)
+    if options.get("sys_path") is not None:  # started with -S (agent_command): so are its own
         sys.path[:] = options["sys_path"]
+    if options["child"] is not None or options["session"] is not None:
+        # Settled by the agent that started this process, never tried here: the try is a child
+        # whose CPU time would show in a session's RUSAGE_CHILDREN in the middle of an experiment.
+        PROCESSES["quick"] = options.get("sys_path") is not None
     if options["child"] is not None:  # a child program of an agent that spawns (start_child)
         PROCESSES["mode"] = "spawn"
         kind, params = options["child"]
