@@ -9,7 +9,9 @@
     python -m rckit.conformance repro REPORT RULE CANDIDATE   # a script that shows a failure
 
 Everything after ``--`` goes to pytest. The exit status is non-zero only when a result is
-unexpected (a failure that is not a known deviation, or a harness error).
+unexpected (a failure that is not a known deviation, or a harness error), or 4 when a candidate
+asked for cannot be judged (a --chroot that is not built, a --python that does not run: one line
+each, and nothing is run).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import shlex
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from rckit.conformance.discovery import REFERENCE_MIN, discover, version_of
+from rckit.conformance.discovery import REFERENCE_MIN, discover, in_chroots, version_or_cause
 
-__all__ = ["SUITE", "main", "pytest_args"]
+__all__ = ["SUITE", "Plan", "main", "plan", "pytest_args"]
 
 SUITE = Path(__file__).resolve().parent / "suite"
 #: The pytest plugins a run loads, and only these (autoloading is turned off): pytest rewrites the
@@ -102,16 +105,77 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _judged(module: str, label: str, version: tuple[int, ...]) -> bool:
-    """False (and says so) for the reference in an interpreter older than it supports."""
-    if module == REFERENCE and version[:2] < REFERENCE_MIN:
-        print(f"rckit: {label} is Python {'.'.join(map(str, version))}; the reference needs 3.8+ (not judged)", file=sys.stderr)
-        return False
-    return True
+@dataclass
+class Plan:
+    """The candidates a command line asks for: their ``--candidate`` arguments, notes on what is
+    not judged (missing interpreters, the reference below its minimum version), and one line for
+    each requested interpreter or chroot that cannot be judged at all."""
+
+    candidates: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, impls: list[str], label: str, command: str, version: tuple[int, ...] | None) -> None:
+        """The modules ``impls`` in the interpreter ``command`` (of ``version``, None if unknown);
+        the reference not in one older than it supports (noted)."""
+        for module in impls:
+            if module == REFERENCE and version is not None and version[:2] < REFERENCE_MIN:
+                self.notes.append(f"{label} is Python {'.'.join(map(str, version))}; the reference needs 3.8+ (not judged)")
+            else:
+                self.candidates.append(f"--candidate={module}={command}")
 
 
-def pytest_args(args: argparse.Namespace) -> list[str]:
-    """The pytest command line for parsed CLI arguments (also prints what was skipped)."""
+def plan(args: argparse.Namespace) -> Plan:
+    """The candidates parsed CLI arguments ask for. A chroot named by --chroot that is not built,
+    unknown, or has no interpreter that runs, and a --python command that does not run, are
+    problems: what was asked for cannot be judged. Chroots that --all-interpreters finds are not
+    asked for by name; what cannot be judged of them is a note."""
+    result = Plan()
+    impls = args.impl or ["resource", REFERENCE]
+    if args.all_interpreters:
+        found, result.notes = discover()
+        for interpreter in found:
+            result.add(impls, interpreter.label, interpreter.command, interpreter.version)
+    _plan_chroots(result, impls, args.chroot, args.all_interpreters)
+    _plan_pythons(result, impls, args.python)
+    if not (args.all_interpreters or args.chroot or args.python):
+        result.candidates += [f"--candidate={module}" for module in impls]
+    return result
+
+
+def _plan_chroots(result: Plan, impls: list[str], asked: list[str], all_built: bool) -> None:
+    """The interpreters of the chroots ``asked`` for (each one that cannot be judged a problem)
+    and, with ``all_built``, of every other built chroot (one that cannot be judged a note)."""
+    for chroot in in_chroots(tuple(asked), all_built=all_built):
+        if chroot.name in asked and chroot.problem:
+            result.problems.append(f"chroot {chroot.name}: {chroot.problem}")
+        result.notes += list(chroot.skipped) if chroot.name in asked else chroot.notes
+        for interpreter in chroot.interpreters:
+            result.add(impls, interpreter.label, interpreter.command, interpreter.version)
+
+
+def _plan_pythons(result: Plan, impls: list[str], commands: list[str]) -> None:
+    """The interpreter commands of --python; one that does not run is a problem, named with why."""
+    for python in commands:
+        version, cause = version_or_cause(shlex.split(python))
+        if version is None:
+            named = f'"{python}"' if len(python.split()) > 1 else python
+            result.problems.append(f"interpreter {named}: {cause}")
+        result.add(impls, python, python, version)
+
+
+def _say(notes: list[str]) -> None:
+    """Print notes on what is not judged, one line each."""
+    for note in notes:
+        print(f"rckit: {note}", file=sys.stderr)
+
+
+def pytest_args(args: argparse.Namespace, planned: Plan | None = None) -> list[str]:
+    """The pytest command line for parsed CLI arguments and the candidates ``planned`` for them
+    (by default planned here, the notes printed)."""
+    if planned is None:
+        planned = plan(args)
+        _say(planned.notes)
     # -rfE: the closing summary lists failures and errors only; n/a reasons are in the report.
     result = [
         str(SUITE),
@@ -133,24 +197,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     result += [f"--path={path}" for path in args.path]
     if args.in_process:
         result.append("--in-process")
-    impls = args.impl or ["resource", REFERENCE]
-    if args.all_interpreters or args.chroot:
-        found, notes = discover(tuple(args.chroot), all_built=args.all_interpreters)
-        for note in notes:
-            if args.all_interpreters or note.startswith("chroot "):  # --chroot alone: only its notes
-                print(f"rckit: {note}", file=sys.stderr)
-        if not args.all_interpreters:
-            found = [i for i in found if i.command.startswith("chroot ")]
-        for interpreter in found:
-            result += [
-                f"--candidate={m}={interpreter.command}" for m in impls if _judged(m, interpreter.label, interpreter.version)
-            ]
-    for python in args.python:
-        version = version_of(shlex.split(python))
-        result += [f"--candidate={m}={python}" for m in impls if version is None or _judged(m, python, version)]
-    if not (args.all_interpreters or args.chroot or args.python):
-        result += [f"--candidate={module}" for module in impls]
-    return result + list(args.pytest_extra)
+    return result + planned.candidates + list(args.pytest_extra)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -172,16 +219,22 @@ def _subcommand(argv: Sequence[str]) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the suite; the process exit status of pytest. SIGTERM (a CI time limit) stops it as
-    Ctrl-C does: pytest ends its workers, whose candidates' agents end with them."""
+    """Run the suite; the process exit status of pytest (4, without running it, when a candidate
+    asked for cannot be judged). SIGTERM (a CI time limit) stops it as Ctrl-C does: pytest ends
+    its workers, whose candidates' agents end with them."""
     argv = list(sys.argv[1:] if argv is None else argv)
     status = _subcommand(argv)
     if status is not None:
         return status
     args = _parser().parse_args(argv)
+    planned = plan(args)
+    if planned.problems:  # worded as the plugin's stop for a candidate that cannot be judged
+        print("ERROR: rckit: these candidates cannot be judged:\n  " + "\n  ".join(planned.problems), file=sys.stderr)
+        return int(pytest.ExitCode.USAGE_ERROR)
+    _say(planned.notes)
     signal.signal(signal.SIGTERM, _interrupt)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # see PLUGINS; xdist's workers inherit it
-    return int(pytest.main(pytest_args(args)))
+    return int(pytest.main(pytest_args(args, planned)))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,19 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["REFERENCE_MIN", "WANTED_PYENV", "Interpreter", "discover", "find", "main", "version_of"]
+__all__ = [
+    "REFERENCE_MIN",
+    "WANTED_PYENV",
+    "InChroot",
+    "Interpreter",
+    "discover",
+    "find",
+    "in_chroot",
+    "in_chroots",
+    "main",
+    "version_of",
+    "version_or_cause",
+]
 
 #: The CPython versions the kit is exercised against (pyenv version prefixes). A version pyenv
 #: lacks is looked for on PATH as pythonX.Y (how setup-python and most systems install them).
@@ -45,15 +57,67 @@ class Interpreter:
         return self.version[:2] >= REFERENCE_MIN
 
 
+@dataclass(frozen=True)
+class InChroot:
+    """What one chroot holds to judge: the interpreters in it that run, notes on those that do
+    not, and why nothing in it can be judged (unknown, not built, no interpreter runs), if so."""
+
+    name: str
+    interpreters: tuple[Interpreter, ...] = ()
+    skipped: tuple[str, ...] = ()
+    problem: str | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """What to tell about it when nothing asked for it by name: why none of it is judged, or
+        which of its interpreters are not."""
+        return [f"chroot {self.name}: {self.problem}"] if self.problem else list(self.skipped)
+
+
+#: How long an interpreter gets to print its version (a chroot's under qemu starts in seconds).
+VERSION_TIMEOUT = 60
+
+
 def version_of(command: list[str]) -> tuple[int, ...] | None:
     """The Python version an interpreter command reports, or None if it does not run."""
+    return version_or_cause(command)[0]
+
+
+def version_or_cause(command: list[str]) -> tuple[tuple[int, ...] | None, str]:
+    """(the Python version an interpreter command reports, "") or, when it does not run, (None,
+    why: "not found", "exited with status 1: <its last line of stderr>", ...)."""
     try:
-        done = subprocess.run([*command, "-c", _VERSION_SCRIPT], capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+        done = subprocess.run(
+            [*command, "-c", _VERSION_SCRIPT], capture_output=True, text=True, timeout=VERSION_TIMEOUT, check=False
+        )
+    except FileNotFoundError:
+        return None, "not found" if len(command) == 1 else f"{command[0]} not found"
+    except OSError as exc:
+        return None, f"cannot be started ({exc.strerror or exc})"
+    except subprocess.TimeoutExpired:
+        return None, f"did not print its version within {VERSION_TIMEOUT} s"
     if done.returncode != 0:
+        return None, _exit_cause(done.returncode, done.stderr)
+    version = _parse_version(done.stdout)
+    if version is None:
+        return None, f"did not print its version (printed {done.stdout.strip()[-80:]!r})"
+    return version, ""
+
+
+def _exit_cause(status: int, stderr: str) -> str:
+    """How a command that failed ended, with the last line it wrote to stderr."""
+    how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return f"{how}: {lines[-1][:200]}" if lines else how
+
+
+def _parse_version(stdout: str) -> tuple[int, ...] | None:
+    """The version in the last line of the version script's output, or None if it is not one."""
+    lines = stdout.strip().splitlines()
+    parts = lines[-1].strip().split(".") if lines else []
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
         return None
-    return tuple(int(part) for part in done.stdout.strip().split("."))
+    return tuple(int(part) for part in parts)
 
 
 def _pyenv_root() -> Path | None:
@@ -97,7 +161,9 @@ def discover(chroot_names: tuple[str, ...] = (), all_built: bool = False) -> tup
         if any(os.path.realpath(exe) == os.path.realpath(i.command) for i in found):
             continue  # Debian's python3 is the python3.X found on PATH already
         found.append(Interpreter(f"debian-{name}", exe, version, "pypy" if name == "pypy3" else "cpython"))
-    found += _chroot_interpreters(chroot_names, all_built, notes)
+    for chroot in in_chroots(chroot_names, all_built):
+        found += chroot.interpreters
+        notes += chroot.notes
     return found, notes
 
 
@@ -108,27 +174,46 @@ def _on_path(name: str) -> Interpreter | None:
     return Interpreter(f"path-{name}", exe, version) if exe and version else None
 
 
-def _chroot_interpreters(names: tuple[str, ...], all_built: bool, notes: list[str]) -> list[Interpreter]:
+def in_chroots(names: tuple[str, ...], all_built: bool = False) -> list[InChroot]:
+    """What the chroots ``names`` hold to judge, and with ``all_built`` every chroot built here
+    (each once, the named first)."""
     from rckit.conformance import chroots
 
-    wanted = list(dict.fromkeys([*names, *(n for n in chroots.chroot_names() if all_built and chroots.is_built(n))]))
-    found = []
-    for name in wanted:
-        if not chroots.is_built(name):
-            notes.append(f"chroot {name} is not built (python -m rckit.conformance.chroots build {name})")
-            continue
-        for command in chroots.interpreters(name):
-            exe = command.rsplit("/", 1)[-1]
-            version = version_of(command.split())
-            if version is None:
-                notes.append(f"chroot {name}: {exe} does not run (skipped)")
-                continue
-            if chroots.release(name) is None:
-                found.append(Interpreter(f"chroot-{name}", command, version))
-            else:
-                implementation = "pypy" if exe.startswith("pypy") else "cpython"
-                found.append(Interpreter(f"{name}-{exe}", command, version, implementation))
-    return found
+    built = [name for name in chroots.chroot_names() if all_built and chroots.is_built(name)]
+    return [in_chroot(name) for name in dict.fromkeys([*names, *built])]
+
+
+def in_chroot(name: str) -> InChroot:
+    """What the chroot ``name`` holds to judge (never an error: an unknown or unbuilt chroot, or
+    one where no interpreter runs, says so in ``problem``)."""
+    from rckit.conformance import chroots
+
+    if name not in chroots.chroot_names():
+        return InChroot(name, problem=f"unknown (known: {', '.join(chroots.chroot_names())})")
+    if not chroots.is_built(name):
+        return InChroot(name, problem=f"not built (build it with: python -m rckit.conformance.chroots build {name})")
+    found, causes = [], {}
+    for command in chroots.interpreters(name):
+        exe = command.rsplit("/", 1)[-1]
+        version, cause = version_or_cause(command.split())
+        if version is None:
+            causes[exe] = cause
+        else:
+            found.append(_chroot_interpreter(name, command, exe, version))
+    skipped = tuple(f"chroot {name}: {exe} does not run, skipped ({cause})" for exe, cause in causes.items())
+    listed = "; ".join(f"{exe}: {cause}" for exe, cause in causes.items()) or "it has none"
+    return InChroot(name, tuple(found), skipped, None if found else f"no interpreter in it runs ({listed})")
+
+
+def _chroot_interpreter(name: str, command: str, exe: str, version: tuple[int, ...]) -> Interpreter:
+    """The interpreter ``exe`` of the chroot ``name``: labelled by the chroot for an architecture
+    chroot (its one python3), by the chroot and the executable for a release chroot."""
+    from rckit.conformance import chroots
+
+    if chroots.release(name) is None:
+        return Interpreter(f"chroot-{name}", command, version)
+    implementation = "pypy" if exe.startswith("pypy") else "cpython"
+    return Interpreter(f"{name}-{exe}", command, version, implementation)
 
 
 def find(name: str) -> Interpreter | None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
+import pytest
+from rckit.conformance import chroots
 from rckit.conformance.candidates import CandidateSpec, interpreter_label, split_chroot
-from rckit.conformance.cli import _parser, pytest_args
+from rckit.conformance.cli import _parser, plan, pytest_args
 from rckit.conformance.discovery import discover
 
 from tests.conftest import run_suite
@@ -46,22 +50,80 @@ def test_discovery_never_fails() -> None:
 
 
 def test_a_candidate_that_cannot_run_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    """An interpreter that reports its version but cannot start the agent: the plugin stops the
+    run before any test, one line per candidate."""
+    python = tmp_path / "fakepython"
+    python.write_text('#!/bin/sh\ncase "$*" in *sys.version_info*) echo 3.11.0;; *) echo no agent here >&2; exit 1;; esac\n')
+    python.chmod(0o755)
     done = run_suite(
-        "--python",
-        "/nonexistent/python",
-        "--impl",
-        "resource",
-        "--impl",
-        "no.such.module",
-        "--report",
-        str(tmp_path),
-        cwd=tmp_path,
-    )
+        "--python", str(python), "--impl", "resource", "--impl", "no.such.module", "--report", str(tmp_path), cwd=tmp_path
+    )  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode == 4, output[-2000:]
-    assert "python:resource: its interpreter does not run" in output
-    assert "python:no.such.module: its interpreter does not run" in output
+    assert "fakepython:resource: its interpreter" in output and "fakepython:no.such.module: its interpreter" in output
+    assert "no agent here" in output
     assert "Traceback" not in output
+
+
+CANNOT_BE_JUDGED = "ERROR: rckit: these candidates cannot be judged:\n"
+NOT_BUILT = "  chroot armhf: not built (build it with: python -m rckit.conformance.chroots build armhf)\n"
+
+
+def _without_chroots(tmp_path: Path) -> dict[str, str]:
+    """The environment with an empty chroot cache: no chroot is built."""
+    (tmp_path / "chroots").mkdir()
+    return dict(os.environ, RCKIT_CHROOT_CACHE=str(tmp_path / "chroots"))
+
+
+@pytest.mark.parametrize("also", [[], ["--all-interpreters"]], ids=["alone", "with-all-interpreters"])
+def test_a_chroot_asked_for_and_not_built_stops_the_run(tmp_path: Path, also: list[str]) -> None:
+    """--chroot NAME asks for that chroot: not built, nothing is judged (not the host's
+    candidates instead), exit 4 with the one line that says how to build it."""
+    report = tmp_path / "report"
+    done = run_suite("--chroot", "armhf", *also, "--report", str(report), cwd=tmp_path, env=_without_chroots(tmp_path))
+    assert (done.returncode, done.stderr, done.stdout) == (4, CANNOT_BE_JUDGED + NOT_BUILT, "")
+    assert not report.exists()
+
+
+def _fake_built_chroot(cache: Path, name: str) -> None:
+    """A chroot the kit takes for built (its marker, of a release it builds it from) with no
+    interpreter in it."""
+    (cache / name).mkdir(parents=True)
+    marker = {"arch": name, "suite": chroots.architecture(name).suites[0]}
+    (cache / name / chroots.MARKER).write_text(json.dumps(marker))
+
+
+def test_a_chroot_asked_for_where_no_interpreter_runs_stops_the_run(tmp_path: Path) -> None:
+    env = _without_chroots(tmp_path)
+    _fake_built_chroot(Path(env["RCKIT_CHROOT_CACHE"]), "armhf")
+    done = run_suite("--chroot", "armhf", "--report", str(tmp_path / "report"), cwd=tmp_path, env=env)
+    assert done.returncode == 4, done.stdout + done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] + "\n" == CANNOT_BE_JUDGED and len(lines) == 2, done.stderr
+    assert lines[1].startswith("  chroot armhf: no interpreter in it runs (python3: "), done.stderr
+
+
+def test_all_interpreters_notes_a_built_chroot_that_cannot_be_judged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without naming it, a chroot that --all-interpreters finds is a note, not a stop."""
+    monkeypatch.setattr(chroots, "CACHE", tmp_path)
+    _fake_built_chroot(tmp_path, "armhf")
+    found = plan(_parser().parse_args(["--all-interpreters"]))
+    assert not found.problems
+    assert any(note.startswith("chroot armhf: no interpreter in it runs") for note in found.notes), found.notes
+    assert not any("chroot" in candidate for candidate in found.candidates)
+
+
+@pytest.mark.parametrize(("python", "cause"), [("/nonexistent/python3", "not found"), ("python3", "cannot be started")])
+def test_a_python_that_does_not_run_stops_the_run(tmp_path: Path, python: str, cause: str) -> None:
+    """--python COMMAND that does not run (missing; a file that is not executable): exit 4 with one
+    line naming the command and the cause."""
+    if python == "python3":
+        python = str(tmp_path / "python3")
+        Path(python).write_text("not a program\n")
+    done = run_suite("--python", python, "--report", str(tmp_path / "report"), cwd=tmp_path)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert done.stderr.startswith(f"{CANNOT_BE_JUDGED}  interpreter {python}: {cause}"), done.stderr
+    assert len(done.stderr.splitlines()) == 2, done.stderr
 
 
 def test_the_reference_is_not_judged_below_its_minimum_version() -> None:
