@@ -17,7 +17,17 @@ from rckit.conformance.candidates import Info
 from rckit.platforms import Target, current
 from rckit.platforms.cprobe import build_and_run
 
-__all__ = ["INJECT_SOURCE", "Toolchain", "for_target", "inject_library_for", "probe_for"]
+__all__ = [
+    "INJECT_SOURCE",
+    "PACKAGES",
+    "Toolchain",
+    "for_target",
+    "inject_library_for",
+    "missing",
+    "missing_for",
+    "package_of",
+    "probe_for",
+]
 
 INJECT_SOURCE = Path(__file__).resolve().parent / "c" / "inject.c"
 
@@ -29,13 +39,34 @@ class Toolchain:
         self.cc, self.static, self.run_prefix = cc, static, run_prefix
 
 
+#: The Debian packages of the compiler commands platform entries name by themselves (a cross
+#: compiler TRIPLET-gcc is package gcc-TRIPLET; qemu-ARCH-static is qemu-user-static).
+PACKAGES = {"cc": "gcc", "musl-gcc": "musl-tools"}
+
+
+def _native(target: Target, triplet: str | None) -> bool:
+    """``target`` is this machine's own platform entry, built for with its own ``cc``."""
+    return target.id == current().id and triplet is None
+
+
+def _data(target: Target, triplet: str | None) -> dict[str, Any]:
+    """The entry's toolchain data, with ``triplet`` for its cross compiler if given."""
+    return dict(target.toolchain, triplet=triplet) if triplet else dict(target.toolchain)
+
+
+def _compiler_command(data: dict[str, Any]) -> str | None:
+    """The compiler the toolchain data names: its ``cc``, or its triplet's gcc."""
+    return data.get("cc") or (f"{data['triplet']}-gcc" if "triplet" in data else None)
+
+
 def for_target(target: Target, triplet: str | None = None) -> Toolchain | None:
-    """The toolchain for ``target`` on this machine, or None if none is installed. ``triplet``
-    names another Debian cross compiler for the same entry (armel's arm-linux-gnueabi for armhf's)."""
-    if target.id == current().id and shutil.which("cc") and triplet is None:
+    """The toolchain for ``target`` on this machine, or None if none is installed (``missing``
+    says what is not). ``triplet`` names another Debian cross compiler for the same entry
+    (armel's arm-linux-gnueabi for armhf's)."""
+    if _native(target, triplet) and shutil.which("cc"):
         return Toolchain(["cc"], False, [])
-    data = dict(target.toolchain, triplet=triplet) if triplet else target.toolchain
-    command = data.get("cc") or (f"{data['triplet']}-gcc" if "triplet" in data else None)
+    data = _data(target, triplet)
+    command = _compiler_command(data)
     compiler = shutil.which(command) if command else None
     emulator = shlex.split(data.get("qemu", ""))
     if compiler is None or (emulator and not shutil.which(emulator[0])):
@@ -43,14 +74,57 @@ def for_target(target: Target, triplet: str | None = None) -> Toolchain | None:
     return Toolchain([compiler], bool(data.get("static", True)), emulator)
 
 
-def _triplet(info: Info) -> str | None:
-    """The candidate's own Debian multiarch triplet where it has a cross compiler of its own and
-    is not its platform entry's (armel's arm-linux-gnueabi under the armhf entry: a library
-    built for the hard-float ABI is refused by an armel interpreter's loader)."""
+def package_of(command: str, native: bool = False) -> str:
+    """The Debian package that brings ``command``: gcc for this machine's own compiler (cc, or
+    its triplet's gcc), gcc-TRIPLET for a cross compiler TRIPLET-gcc, qemu-user-static for a
+    qemu-user emulator."""
+    if native:
+        return "gcc"
+    if command in PACKAGES:
+        return PACKAGES[command]
+    if command.startswith("qemu-"):
+        return "qemu-user-static"
+    if command.endswith("-gcc"):
+        return "gcc-" + command.removesuffix("-gcc").replace("_", "-")
+    return command
+
+
+def missing(target: Target, triplet: str | None = None) -> list[str]:
+    """What ``for_target`` lacks on this machine for ``target``: each command that is not on
+    PATH, with the Debian package that brings it (empty when there is a toolchain)."""
+    if for_target(target, triplet) is not None:
+        return []
+    native = _native(target, triplet)
+    data = _data(target, triplet)
+    command = _compiler_command(data)
+    compilers = ["cc"] if native else []
+    compilers += [command] if command and command not in compilers else []
+    if not compilers:
+        return [f"{target.id} names no compiler (its toolchain in platforms/data/targets.json)"]
+    problems = []
+    if not any(shutil.which(command) for command in compilers):
+        package = package_of(compilers[-1], native)
+        named = f"neither {compilers[0]} nor {compilers[1]} is" if len(compilers) > 1 else f"{compilers[0]} is not"
+        problems.append(f"{named} on PATH (Debian: apt-get install {package})")
+    emulator = shlex.split(data.get("qemu", ""))[:1]
+    problems += [f"{e} is not on PATH (Debian: apt-get install {package_of(e)})" for e in emulator if not shutil.which(e)]
+    return problems
+
+
+def _own_triplet(info: Info) -> str | None:
+    """The candidate's own Debian multiarch triplet where it is not its platform entry's
+    (armel's arm-linux-gnueabi under the armhf entry: a library built for the hard-float ABI is
+    refused by an armel interpreter's loader)."""
     multiarch = str(info.raw["platform"].get("multiarch") or "")
     if info.target is None or not multiarch or multiarch == info.target.toolchain.get("triplet"):
         return None
-    return multiarch if shutil.which(f"{multiarch}-gcc") else None
+    return multiarch
+
+
+def _triplet(info: Info) -> str | None:
+    """The candidate's own triplet (``_own_triplet``) where its cross compiler is installed."""
+    own = _own_triplet(info)
+    return own if own and shutil.which(f"{own}-gcc") else None
 
 
 @cache
@@ -89,7 +163,18 @@ def _inject_library(target_id: str, triplet: str | None = None) -> Path | None:
 
 
 def inject_library_for(info: Info) -> Path | None:
-    """The fault-injection library built for the candidate's platform (cached), or None."""
+    """The fault-injection library built for the candidate's platform (cached), or None when
+    there is no compiler for it here (``missing_for`` says what to install)."""
     if info.target is None:
         return None
     return _inject_library(info.target.id, _triplet(info))
+
+
+def missing_for(info: Info) -> str:
+    """Why ``inject_library_for`` has no library for the candidate: the compiler (and emulator)
+    missing here, each with the Debian package that brings it; empty when it has one."""
+    if info.target is None:
+        return f"{info.platform_id} has no toolchain in platforms/data/targets.json"
+    if for_target(info.target, _triplet(info)) is not None:
+        return ""
+    return "; ".join(missing(info.target, _own_triplet(info)))

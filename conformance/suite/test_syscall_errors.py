@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate
-from rckit.conformance.toolchain import inject_library_for
+from rckit.conformance.toolchain import inject_library_for, missing_for
 from rckit.conformance.values import Outcome
 
 rule = pytest.mark.rule
@@ -27,17 +28,28 @@ def _failing_resource(candidate: Candidate) -> int:
     return candidate.info.resource("RLIMIT_MEMLOCK")
 
 
+def _injection_library(candidate: Candidate) -> Path | str:
+    """The fault-injection library for the candidate's platform, or why there is none (with what
+    to install where it is a missing compiler)."""
+    if candidate.info.platform != "linux":
+        return "fault injection uses LD_PRELOAD of a Linux build"
+    library = inject_library_for(candidate.info)
+    if library is None:
+        return f"the injection library cannot be built for {candidate.info.platform_id}: {missing_for(candidate.info)}"
+    return library
+
+
 @pytest.fixture(scope="module")
-def injected(candidate: Candidate) -> Iterator[tuple[Candidate, int]]:
+def injection(candidate: Candidate) -> Iterator[tuple[Candidate, int] | str]:
     """The candidate restarted with the fault-injection library; calls on the chosen resource and
     on RUSAGE_CHILDREN fail with EIO. One per candidate for the three tests (each restarts it if
     an earlier one killed it): starting an agent costs about 3 s under qemu. Only the setrlimit
-    test changes limits, in a child."""
-    if candidate.info.platform != "linux":
-        not_applicable("fault injection uses LD_PRELOAD of a Linux build")
-    library = inject_library_for(candidate.info)
-    if library is None:
-        not_applicable(f"no C compiler for {candidate.info.platform_id} to build the injection library")
+    test changes limits, in a child. Where there is none, why not: this fixture sets up before a
+    test's function-scoped fixtures, which record the result's rules, so ``injected`` says n/a."""
+    library = _injection_library(candidate)
+    if isinstance(library, str):
+        yield library
+        return
     number = _failing_resource(candidate)
     variant = candidate.variant(
         {
@@ -51,6 +63,15 @@ def injected(candidate: Candidate) -> Iterator[tuple[Candidate, int]]:
         yield variant, number
     finally:
         variant.close()
+
+
+@pytest.fixture
+def injected(injection: tuple[Candidate, int] | str) -> tuple[Candidate, int]:
+    """The injected candidate and the resource whose calls fail; n/a (after the autouse fixtures
+    have labelled the result) where there is none."""
+    if isinstance(injection, str):
+        not_applicable(injection)
+    return injection
 
 
 def _is_error_eio(outcome: Outcome) -> bool:
