@@ -48,6 +48,7 @@ from rckit.platforms import Identity, PlatformError, Target, os_family
 from rckit.platforms import select as select_target
 
 __all__ = [
+    "ISOLATION_MODES",
     "AgentCandidate",
     "Candidate",
     "CandidateSpec",
@@ -57,6 +58,10 @@ __all__ = [
     "Registry",
     "make_candidate",
 ]
+
+
+#: How a candidate's limit-changing examples get a process of their own (CandidateSpec.isolation).
+ISOLATION_MODES = ("auto", "fork", "spawn")
 
 
 class IsolationError(RuntimeError):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from rckit.conformance.candidates import ISOLATION_MODES
 from rckit.conformance.discovery import REFERENCE_MIN, discover, in_chroots, version_or_cause
 
 __all__ = ["SUITE", "Plan", "main", "plan", "pytest_args"]
@@ -101,6 +102,13 @@ def _parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="no progress lines (by default: the candidate being judged and the time left)"
     )
     parser.add_argument("--strict", action="store_true", help="an unexpected pass fails the run too")
+    parser.add_argument(
+        "--isolation",
+        default="auto",
+        choices=ISOLATION_MODES,
+        help="how each limit-changing example gets a process of its own: auto (fork where the interpreter can, "
+        "else spawn; the default), fork, or spawn (a fresh process of the candidate's interpreter, for one that cannot fork)",
+    )
     parser.add_argument("pytest_extra", nargs="*", help="arguments for pytest (after --)")
     return parser
 
@@ -195,6 +203,8 @@ def pytest_args(args: argparse.Namespace, planned: Plan | None = None) -> list[s
         result.append("--rckit-strict")
     result += [f"--rckit-expectations={Path(f).resolve()}" for f in args.expectations]
     result += [f"--path={path}" for path in args.path]
+    if args.isolation != "auto":
+        result.append(f"--rckit-isolation={args.isolation}")
     if args.in_process:
         result.append("--in-process")
     return result + planned.candidates + list(args.pytest_extra)

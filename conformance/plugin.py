@@ -22,7 +22,7 @@ import pytest
 from rckit.conformance import example
 from rckit.conformance.agent_process import AgentError, CannotJudge
 from rckit.conformance.applicability import NA_PREFIX
-from rckit.conformance.candidates import Candidate, CandidateSpec, chroot_root, make_candidate
+from rckit.conformance.candidates import ISOLATION_MODES, Candidate, CandidateSpec, chroot_root, make_candidate
 from rckit.conformance.chroots import target_for_arch
 from rckit.conformance.isolation import LimitsSnapshot
 from rckit.conformance.progress import MODES, Progress
@@ -39,8 +39,6 @@ EXPECTATION_PROPERTY = "rckit-expectation"
 FALSIFYING_HEADERS = re.compile(r"^(Falsifying (explicit )?example|Failing test case|state = )")
 MAX_FALSIFYING_LINES = 60
 DEFAULT_IMPLS = ("resource", "rckit.reference.resource")
-#: --rckit-isolation: how sessions are made (see candidates.CandidateSpec.isolation).
-ISOLATION_MODES = ("auto", "fork", "spawn")
 snapshot_key = pytest.StashKey[LimitsSnapshot]()
 specs_key = pytest.StashKey[list[CandidateSpec]]()
 

@@ -48,6 +48,25 @@ def test_broken_candidate_fails_its_rule(tmp_path: Path, module: str, tests: str
     assert "pass" in cells.values(), "the other selected rules should still pass"
 
 
+@pytest.mark.parametrize(
+    ("module", "tests", "broken_rule"),
+    [
+        ("self_with_children", "self_excludes or children_counts", "USAGE.SELF_EXCLUDES_CHILDREN"),
+        ("hard_follows_soft", "soft_moves_freely or get_pair", "LIMITS.SOFT_MOVES_FREELY"),
+        ("shared_buffer", "thread_safe_getrlimit or get_pair", "MODULE.THREAD_SAFE"),
+        ("swapped_times", "user_time_is_user or get_pair", "USAGE.TIMES_MEAN_CPU"),
+    ],
+)
+def test_broken_candidate_fails_its_rule_in_spawn_mode_too(tmp_path: Path, module: str, tests: str, broken_rule: str) -> None:
+    """Sessions and the experiments' children as fresh processes (--isolation spawn, as where the
+    interpreter cannot fork) catch what forked ones catch: limits set in a session, a waited
+    child's usage, threads, the CPU time fields."""
+    code, cells, output = judge(tmp_path, module, tests, "--isolation", "spawn")
+    assert code == 1, output[-3000:]
+    assert cells.get(broken_rule) == "fail", f"{broken_rule}: {cells.get(broken_rule)}\n{output[-3000:]}"
+    assert "pass" in cells.values(), "the other selected rules should still pass"
+
+
 def test_a_candidate_that_changes_the_harness_limits_in_process_is_named(tmp_path: Path) -> None:
     """Imported into the harness (only on request), the meddler lowers the harness's own limits:
     the test it did it in fails naming it, and the run fails."""
