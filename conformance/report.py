@@ -11,6 +11,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -191,6 +192,7 @@ def terminal_lines(report: Report) -> list[str]:
         if info.get("isolation") == "spawn" or info.get("missing"):
             lacks = f"; lacks {_lacks(info)}" if info.get("missing") else ""
             lines.append(f"{'':<{width}}  isolation: {info.get('isolation', 'fork')}{lacks}")
+    lines += _not_judged_here(report)
     for status, title in (
         ("fail", "UNEXPECTED FAILURES"),
         ("error", "ERRORS"),
@@ -205,6 +207,31 @@ def terminal_lines(report: Report) -> list[str]:
                 f"  {rid} on {cid}: {', '.join(cell['tests'])} {('- ' + cell['reason'][:150]) if cell['reason'] else ''}"
                 for rid, cid, cell in rows
             ]
+    return lines
+
+
+#: n/a reasons that say a rule does not apply to a candidate's version or platform (the rule's
+#: own range), as opposed to what this machine or interpreter lacks to judge it.
+_OUT_OF_RANGE = re.compile(r"^n/a: \S+ (holds for Python|concerns) ")
+
+
+def _not_judged_here(report: Report) -> list[str]:
+    """Rules that apply but could not be judged here (the interpreter or the machine lacks
+    something: a capability, a compiler, privilege), one line per reason with the rules and how
+    many candidates it concerns."""
+    by_reason: dict[str, tuple[set[str], set[str]]] = {}
+    for rule_id, cells in report.matrix.items():
+        for cid, cell in cells.items():
+            if cell["status"] == "n/a" and cell["reason"] and not _OUT_OF_RANGE.match(cell["reason"]):
+                rules, candidates = by_reason.setdefault(cell["reason"], (set(), set()))
+                rules.add(rule_id)
+                candidates.add(cid)
+    if not by_reason:
+        return []
+    lines = ["NOT JUDGED HERE (n/a: what the interpreter or this machine lacks):"]
+    for reason, (rules, candidates) in sorted(by_reason.items()):
+        shown = reason.removeprefix("n/a: ")[:150]
+        lines.append(f"  {', '.join(sorted(rules))} on {len(candidates)} candidate(s): {shown}")
     return lines
 
 

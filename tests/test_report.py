@@ -127,3 +127,27 @@ def test_a_report_names_the_machine_and_kit_that_made_it() -> None:
     meta = report.to_json()["meta"]
     assert meta["machine"] and meta["os"] and meta["arch"] and meta["kit_version"]
     assert report.to_json()["rules"]["LIMITS.GET_PAIR"]["sources"][0]["edition"]
+
+
+def test_a_spawned_candidate_names_its_isolation_and_what_it_lacks_everywhere(tmp_path: Path) -> None:
+    """The JSON (valid), the Markdown and the terminal say how the candidate was isolated and
+    what its interpreter lacks; the terminal lists the rules n/a for want of something here,
+    not those outside their version range."""
+    info = INFO | {"isolation": "spawn", "capabilities": {"fork": False, "threads": True}, "missing": {"fork": "os has no fork"}}
+    fork_rule = TestResult("suite::f", "f", "graalpy:resource", ["EFFECTS.INHERITED_BY_FORK"], "n/a",
+                           "n/a: the interpreter cannot fork (os has no fork)")  # fmt: skip
+    old_rule = TestResult("suite::o", "o", "graalpy:resource", ["USAGE.PLAIN_TUPLE"], "n/a",
+                          "n/a: USAGE.PLAIN_TUPLE holds for Python <2.3; the candidate is 3.11.7")  # fmt: skip
+    report = build(
+        load(),
+        [fork_rule, old_rule],
+        {"graalpy:resource": info},
+        {"command": "x", "profile": "quick", "runner_limits_unchanged": True},
+    )
+    json_path, md_path = write(report, tmp_path)
+    jsonschema.validate(json.loads(json_path.read_text()), SCHEMA)
+    assert "| spawn | fork (os has no fork) |" in md_path.read_text()
+    lines = terminal_lines(report)
+    assert "isolation: spawn; lacks fork (os has no fork)" in "\n".join(lines)
+    assert "  EFFECTS.INHERITED_BY_FORK on 1 candidate(s): the interpreter cannot fork (os has no fork)" in lines
+    assert not any("PLAIN_TUPLE" in line for line in lines)
