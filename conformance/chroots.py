@@ -133,6 +133,25 @@ def ensure_binfmt(target: Target) -> None:
         subprocess.run(["update-binfmts", "--enable", handler], check=True)
 
 
+#: The Debian package of each program that building a chroot runs.
+BUILD_TOOLS = {"debootstrap": "debootstrap", "update-binfmts": "binfmt-support", "chroot": "coreutils", "mount": "mount"}
+
+
+def missing_tools(name: str) -> list[str]:
+    """What building chroot ``name`` needs that this machine lacks, each with its Debian package:
+    debootstrap always; for an architecture run under qemu-user, its emulator and update-binfmts."""
+    needed = ["debootstrap", "chroot"]
+    if release(name) is None:
+        qemu = target_for_arch(name).toolchain.get("qemu", "").split()
+        if qemu:
+            needed += [qemu[0], "update-binfmts", "mount"]
+    return [
+        f"{tool} (Debian: apt-get install {BUILD_TOOLS.get(tool, 'qemu-user-static')})"
+        for tool in needed
+        if not shutil.which(tool)
+    ]
+
+
 def build(name: str, force: bool = False) -> Path:
     """Build (or reuse) the chroot ``name``, an architecture or a Debian release; its directory."""
     directory = chroot_dir(name)
@@ -268,6 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if unknown or not names:
             parser.error(f"build: unknown chroot {unknown}" if unknown else "build: name a chroot, or give --ci")
         for name in names:
+            lacking = [] if is_built(name) and not args.force else missing_tools(name)
+            if lacking:
+                print(f"{name}: cannot build here, missing {'; '.join(lacking)}", file=sys.stderr)
+                return 2
             print(f"{name}: {build(name, args.force)}")
     elif args.command == "probe":
         return max(_probe(arch) for arch in args.arch)

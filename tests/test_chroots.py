@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +102,23 @@ def test_candidates_under_qemu_are_told_apart_to_start_first(python: str | None,
     from rckit.conformance.plugin import emulated
 
     assert emulated(CandidateSpec.parse("resource", python)) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "lacking"),
+    [
+        ("sid", "debootstrap (Debian: apt-get install debootstrap)"),
+        ("arm64", "qemu-aarch64-static (Debian: apt-get install qemu-user-static)"),
+    ],
+)
+def test_building_without_its_tools_names_each_tool_and_its_package(tmp_path: Path, name: str, lacking: str) -> None:
+    """No traceback: one line naming what is missing and the package that brings it."""
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "bin").mkdir()
+    env = dict(os.environ, PATH=str(tmp_path / "bin"), RCKIT_CHROOT_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run(
+        [sys.executable, "-m", "rckit.conformance.chroots", "build", name], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"{name}: cannot build here, missing "), done.stderr
+    assert lacking in done.stderr and "Traceback" not in done.stderr, done.stderr
