@@ -431,7 +431,10 @@ def stdlib_resource():
 #: How this agent makes processes, for its sessions and for the children its actions need:
 #: "fork", or "spawn" (a fresh process of this interpreter started with os.posix_spawn or
 #: subprocess: for interpreters that cannot fork, such as GraalPy, or when the harness asks).
-#: main() settles it before the candidate is imported; "fork" records what the fork probe found.
+#: main() settles it before the candidate is imported. Also: "fork", what the fork probe found;
+#: "quick", whether fresh agents start without site (agent_command); "module", the candidate as
+#: imported here; "spares", the root agent's sessions started ahead (start_spare); "root", this is
+#: the agent the harness started, not a session or a child program.
 PROCESSES = {"mode": "fork", "fork": None, "quick": None, "module": None, "spares": [], "root": False}  # type: Dict[str, Any]
 #: subprocess.Popen objects of children started without posix_spawn, kept until reap() waits for
 #: them: a Popen that is garbage-collected first would be reaped by subprocess behind our back.
@@ -1479,7 +1482,7 @@ def private_copy(fd):
         copy = fcntl.fcntl(fd, fcntl.F_DUPFD, PROTOCOL_FD_MIN)
     except (IOError, OSError):  # a descriptor limit at or below PROTOCOL_FD_MIN
         copy = fcntl.fcntl(fd, fcntl.F_DUPFD, 3)
-    fcntl.fcntl(copy, fcntl.F_SETFD, fcntl.fcntl(copy, fcntl.F_GETFD) | fcntl.FD_CLOEXEC)
+    set_cloexec(copy)
     return copy
 
 
@@ -1488,11 +1491,16 @@ def take_protocol_streams():
     /dev/null and stdout writes where stderr does, so a candidate that prints, reads or closes
     its standard streams cannot corrupt or cut the protocol."""
     channel = Channel(private_copy(0), private_copy(1))
+    quiet_standard_streams()
+    return channel
+
+
+def quiet_standard_streams():
+    """Point stdin at /dev/null and stdout where stderr goes (the protocol is elsewhere)."""
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
     os.dup2(2, 1)
-    return channel
 
 
 class Channel(object):
@@ -1753,10 +1761,7 @@ def serve_session(options):
     for fd in (read_fd, write_fd):
         set_cloexec(fd)
     channel = Channel(read_fd, write_fd)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    os.dup2(2, 1)
+    quiet_standard_streams()
     PROCESSES["mode"] = "spawn"
     worker = Worker(options["module"], options["paths"])
     worker.channel = channel
