@@ -1,6 +1,6 @@
 """The committed mutation results and their triage agree (issue 10): every surviving mutant of
 mutation/results.json has a verdict in mutation/survivors.toml with a reason, each verdict fits
-what the runs recorded, and README states the score those runs give."""
+what the runs recorded, and docs/testing.md states the score those runs give."""
 
 from __future__ import annotations
 
@@ -85,13 +85,13 @@ def test_each_triaged_mutant_names_its_place_in_the_reference() -> None:
         assert (REPO / survivor["module"]).is_file() or entry["verdict"] == "removed"
 
 
-def test_readme_states_the_scores_of_the_committed_runs() -> None:
+def test_the_docs_state_the_scores_of_the_committed_runs() -> None:
     results, triage = load()
-    readme = " ".join((REPO / "README.md").read_text().split())
+    page = " ".join((REPO / "docs" / "testing.md").read_text().split())
     for group, name in (("cpython", "CPython's path"), ("pypy", "the cffi backend")):
         killed, judged, not_counted, by_full = score(results, triage, group)
-        fast = re.search(name + r": the fast command kills (\d+) of the (\d+) non-equivalent mutants", readme, re.IGNORECASE)
-        full = re.search(name + r": [^.]*?whole differential test, (\d+) of (\d+)", readme, re.IGNORECASE)
-        assert fast and full, f"README.md states no mutation score for {name}"
+        fast = re.search(name + r": the fast command kills (\d+) of the (\d+) non-equivalent mutants", page, re.IGNORECASE)
+        full = re.search(name + r": [^.]*?whole differential test, (\d+) of (\d+)", page, re.IGNORECASE)
+        assert fast and full, f"docs/testing.md states no mutation score for {name}"
         assert (int(fast[1]), int(fast[2])) == (killed, judged - not_counted)
         assert (int(full[1]), int(full[2])) == (killed + by_full, judged - not_counted)
