@@ -175,7 +175,7 @@ def atlas(session: nox.Session) -> None:
 @nox.session
 def fuzz(session: nox.Session) -> None:
     """100,000 arbitrary inputs through every public function of the reference, each compared
-    with the C module of this interpreter (not part of the default run; figures in README).
+    with the C module of this interpreter (not part of the default run; figures in docs/performance.md).
     Arguments after -- go to fuzz/fuzz_reference.py (--inputs N, --seed S)."""
     session.install("-e", ".")
     session.run("python", "fuzz/fuzz_reference.py", *session.posargs)

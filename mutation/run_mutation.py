@@ -1,7 +1,7 @@
 """Mutation testing of the reference with cosmic-ray: every mutant of reference/ against the
 conformance suite and the differential test.
 
-    python mutation/run_mutation.py --workers 2             # everything (hours: see README)
+    python mutation/run_mutation.py --workers 2             # everything (hours: see docs/testing.md)
     python mutation/run_mutation.py --modules reference/_convert.py --workers 2
     python mutation/run_mutation.py --sample 150 --workers 2  # a random sample, an estimate
     python mutation/run_mutation.py --rejudge mutation/results.json  # survivors, with today's tests
