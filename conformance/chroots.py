@@ -273,13 +273,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     build_cmd.add_argument("--ci", action="store_true", help="also every release chroot the CI job uses (sid)")
     build_cmd.add_argument("--force", action="store_true", help="rebuild even if cached")
     probe = sub.add_parser("probe", help="check an architecture's platform entry with the C probe (cross compiler + qemu)")
-    probe.add_argument("arch", nargs="+")
+    probe.add_argument("arch", nargs="+", help="architecture chroot names (i386, arm64, armhf, ...)")
     sub.add_parser("list", help="show which chroots are built")
     found = sub.add_parser("interpreters", help="print the --python command of every interpreter in a built chroot")
-    found.add_argument("name")
+    found.add_argument("name", help="a built chroot")
     enter = sub.add_parser("enter", help="run a command inside a chroot under a warden (own PID namespace and /proc)")
-    enter.add_argument("root")
-    enter.add_argument("cmd", nargs=argparse.REMAINDER)
+    enter.add_argument("root", help="the chroot's directory")
+    enter.add_argument("cmd", nargs=argparse.REMAINDER, help="the command to run inside (after --)")
     args = parser.parse_args(argv)
     if args.command == "build":
         names = [*args.name, *(r.name for r in debian_releases().values() if args.ci and r.name not in args.name and r.ci)]

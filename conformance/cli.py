@@ -17,11 +17,12 @@ each, and nothing is run).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shlex
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,12 @@ REFERENCE = "rckit.reference.resource"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rckit.conformance", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m rckit.conformance",
+        description=__doc__.split("\n\n")[0],
+        epilog=_commands_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--impl",
         action="append",
@@ -80,7 +86,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ARCH",
         help="also a built Debian chroot: a release (sid, forky, trixie: all its Pythons) or an architecture (i386, arm64, ...)",
     )
-    parser.add_argument("--profile", default="default", choices=("quick", "default", "thorough"))
+    parser.add_argument(
+        "--profile",
+        default="default",
+        choices=("quick", "default", "thorough"),
+        help="examples per property: quick (8) and default (25), both reproducible; thorough (200, random)",
+    )
     parser.add_argument(
         "--report", default="reports", metavar="DIR", help="where conformance.json and conformance.md go (default: reports)"
     )
@@ -214,18 +225,39 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _subcommand(argv: Sequence[str]) -> int | None:
-    """Run a subcommand when ``argv`` starts with one: ``atlas`` (merge reports into one HTML page)
-    or ``repro`` (a script that shows a failure again); None for a conformance run."""
-    if argv and argv[0] == "atlas":
-        from rckit.conformance import atlas
+#: The commands of ``python -m rckit.conformance`` (and ``rckit``): name -> (the module whose main
+#: runs it, what it does). Judging is the default when no command is named.
+COMMANDS = {
+    "judge": ("", "judge resource implementations and write the report (the default)"),
+    "atlas": ("rckit.conformance.atlas", "merge reports, from any machines, into one HTML page"),
+    "repro": ("rckit.conformance.repro", "a script that shows a failure or a known deviation again"),
+    "chroots": ("rckit.conformance.chroots", "build, list, probe or enter the Debian chroots"),
+    "interpreters": ("rckit.conformance.discovery", "the interpreters found on this machine"),
+    "trace": ("rckit.conformance.trace", "the rule <-> test table, the editions' coverage, and the gate"),
+    "coverage": ("rckit.spec.coverage", "how each sentence of the documentation maps to rules"),
+    "observe": ("rckit.spec.observe", "run the spec's observations again on this machine's interpreters"),
+    "probe": ("rckit.platforms.cprobe", "check a platform entry against the C headers"),
+}
 
-        return atlas.main(argv[1:])
-    if argv and argv[0] == "repro":
-        from rckit.conformance.repro import main as repro
 
-        return repro(argv[1:])
-    return None
+def _commands_help() -> str:
+    """The list of commands, for the end of --help."""
+    width = max(len(name) for name in COMMANDS)
+    lines = [f"  {name:<{width}}  {what}" for name, (_, what) in COMMANDS.items()]
+    return "commands (python -m rckit.conformance COMMAND --help, or rckit COMMAND --help):\n" + "\n".join(lines)
+
+
+def _subcommand(argv: list[str]) -> int | None:
+    """Run the command ``argv`` starts with (COMMANDS); None to judge (no command, or judge, which
+    is taken off ``argv``)."""
+    if not argv or argv[0] not in COMMANDS:
+        return None
+    module = COMMANDS[argv[0]][0]
+    if not module:
+        del argv[0]
+        return None
+    run: Callable[[list[str]], int] = importlib.import_module(module).main
+    return int(run(argv[1:]) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance import chroots
+from rckit.conformance import chroots, cli
 from rckit.conformance.candidates import CandidateSpec, interpreter_label, split_chroot
 from rckit.conformance.cli import _parser, plan, pytest_args
 from rckit.conformance.discovery import discover
@@ -132,3 +133,52 @@ def test_the_reference_is_not_judged_below_its_minimum_version() -> None:
     args = pytest_args(_parser().parse_args(["--python", old_python]))
     assert f"--candidate=resource={old_python}" in args
     assert not any(a.startswith("--candidate=rckit.reference.resource=") for a in args)
+
+
+def _entries_without_help(text: str) -> list[str]:
+    """The arguments an argparse --help lists with no help text: an entry line (two spaces, then
+    the argument) whose text neither follows on the same line nor on a deeper-indented next line."""
+    lines = text.splitlines()
+    missing = []
+    for index, line in enumerate(lines):
+        if not line.startswith("  ") or line.startswith("   ") or line.strip().startswith("{"):
+            continue
+        entry = line.strip()
+        same_line = "  " in entry
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        next_line = following.startswith(" " * 8) and following.strip() != ""
+        if not (same_line or next_line):
+            missing.append(entry)
+    return missing
+
+
+def _help(*command: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "rckit.conformance", *command, "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_help_lists_every_command() -> None:
+    text = _help()
+    for name, (_, what) in cli.COMMANDS.items():
+        assert f"  {name}" in text and what in text, name
+    assert not _entries_without_help(text.split("commands (")[0])
+
+
+@pytest.mark.parametrize("command", [c for c in cli.COMMANDS if c != "judge"])
+def test_every_command_has_help_for_every_argument(command: str) -> None:
+    assert not _entries_without_help(_help(command))
+
+
+@pytest.mark.parametrize("sub", ["build", "probe", "list", "interpreters", "enter"])
+def test_every_chroots_subcommand_has_help_for_every_argument(sub: str) -> None:
+    assert not _entries_without_help(_help("chroots", sub))
+
+
+def test_judge_is_the_default_command_and_can_be_named() -> None:
+    args = cli._parser().parse_args(["--impl", "x"])
+    named = ["judge", "--impl", "x"]
+    assert cli._subcommand(named) is None and named == ["--impl", "x"]
+    assert cli.pytest_args(cli._parser().parse_args(named)) == cli.pytest_args(args)
