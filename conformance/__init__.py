@@ -1,5 +1,5 @@
 """The conformance suite: judge any ``resource`` implementation against the rules in rckit.spec.
 
 Run it with ``python -m rckit.conformance`` (see rckit.conformance.cli) or as pytest tests
-(``pytest --pyargs rckit.conformance.suite --candidate MODULE[=PYTHON]``).
+(``pytest SUITE --candidate MODULE[=PYTHON]``, SUITE being ``rckit.conformance.cli.SUITE``).
 """
