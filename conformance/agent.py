@@ -1715,7 +1715,14 @@ def settle_processes(isolation):
     PROCESSES["mode"] = "fork" if forks else "spawn"
 
 
+def leave_sys_path(folder):
+    """Take ``folder`` (this program's own, which Python puts first) off sys.path: a candidate's
+    own modules named like the agent's programs must be the ones it imports."""
+    sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != folder]
+
+
 def main(argv):
+    leave_sys_path(os.path.dirname(os.path.abspath(__file__)))
     options, problem = parse_arguments(argv)
     if options is None:
         sys.stderr.write(problem + "\n")

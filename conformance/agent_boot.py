@@ -45,10 +45,10 @@ def compile_tree(top):
 def main():
     # type: () -> None
     """Compile the stage if this interpreter has not yet, then run agent.py as ``__main__``."""
-    stage = os.path.dirname(os.path.abspath(__file__))
+    programs = os.path.dirname(os.path.abspath(__file__))
     try:
-        if not os.path.exists(cache_of(os.path.join(stage, "agent.py"))):
-            compile_tree(stage)
+        if not os.path.exists(cache_of(os.path.join(programs, "agent.py"))):
+            compile_tree(os.path.dirname(programs))  # the programs and the rckit packages beside them
     except Exception:  # no bytecode cache here (cache_tag None, say): the agent runs from source
         pass
     import runpy

@@ -49,6 +49,7 @@ from rckit.platforms import select as select_target
 
 __all__ = [
     "ISOLATION_MODES",
+    "PROGRAMS",
     "AgentCandidate",
     "Candidate",
     "CandidateSpec",
@@ -229,15 +230,18 @@ CAPABILITY_WORDS = {
 # --- staging: the files an agent needs, copied where its interpreter can read them ------------
 
 _stages: dict[str, tuple[str, str]] = {}
-#: The agent's files, side by side in every stage.
+#: The agent's files, side by side in every stage, in a folder of their own (PROGRAMS) beside the
+#: ``rckit`` packages: the folder a program runs from is first on its sys.path, and a candidate's
+#: own modules named agent, agent_boot or exec_report must not be found there.
 STAGED_PROGRAMS = ("agent.py", "agent_boot.py", "exec_report.py")
+PROGRAMS = "_rckit_agent"
 
 
 def stage(root: str | None) -> tuple[str, str]:
     """Copy agent.py (with agent_boot.py, which starts it, and exec_report.py, the program it
-    exec's) and the rckit.reference / rckit.platforms packages into a fresh directory (under
-    ``root`` for a chroot). Returns (the program that starts an agent, import path) as the
-    candidate sees them."""
+    exec's) into PROGRAMS and the rckit.reference / rckit.platforms packages beside it, in a fresh
+    directory (under ``root`` for a chroot). Returns (the program that starts an agent, import
+    path) as the candidate sees them."""
     key = root or ""
     if key in _stages:
         return _stages[key]
@@ -248,14 +252,15 @@ def stage(root: str | None) -> tuple[str, str]:
     directory = Path(tempfile.mkdtemp(prefix="rckit-stage-", dir=base))
     atexit.register(shutil.rmtree, directory, True)
     agent_file = Path(agent_module.__file__)
+    (directory / PROGRAMS).mkdir()
     for name in STAGED_PROGRAMS:
-        shutil.copy(agent_file.with_name(name), directory / name)
+        shutil.copy(agent_file.with_name(name), directory / PROGRAMS / name)
     (directory / "rckit").mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(next(iter(reference.__path__)), directory / "rckit" / "reference", ignore=ignore)
     shutil.copytree(next(iter(platforms.__path__)), directory / "rckit" / "platforms", ignore=ignore)
     seen = "/" + str(directory.relative_to(root)) if root else str(directory)
-    _stages[key] = (f"{seen}/agent_boot.py", seen)
+    _stages[key] = (f"{seen}/{PROGRAMS}/agent_boot.py", seen)
     return _stages[key]
 
 

@@ -51,6 +51,9 @@ def main(argv):
     # type: (List[str]) -> int
     """Report the limits this fresh process sees through the candidate; 0 once written."""
     module_name, resources, reply_id, reply_fd = argv[0], argv[1], int(argv[2]), int(argv[3])
+    # Not this program's own folder (Python puts it first): the candidate's modules come first.
+    own = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != own]
     for path in reversed(argv[4:]):
         if path not in sys.path:
             sys.path.insert(0, path)

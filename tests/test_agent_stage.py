@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from rckit.conformance import exec_report
-from rckit.conformance.candidates import STAGED_PROGRAMS, AgentCandidate, CandidateSpec, stage
+from rckit.conformance.candidates import PROGRAMS, STAGED_PROGRAMS, AgentCandidate, CandidateSpec, stage
 from rckit.conformance.discovery import find
 
 INTERPRETERS = ["host", "cpython2.7", "pypy3.9"]
@@ -49,7 +49,8 @@ def test_exec_report_leaves_what_is_not_an_exact_int_to_json(odd: object) -> Non
 
 def test_every_program_of_the_stage_is_staged() -> None:
     _, folder = stage(None)
-    assert sorted(p.name for p in Path(folder).glob("*.py")) == sorted(STAGED_PROGRAMS)
+    assert sorted(p.name for p in (Path(folder) / PROGRAMS).glob("*.py")) == sorted(STAGED_PROGRAMS)
+    assert not list(Path(folder).glob("*.py")), "nothing importable by a plain name beside the rckit packages"
 
 
 @pytest.mark.parametrize("interpreter", INTERPRETERS)
@@ -75,7 +76,7 @@ def test_the_agent_runs_from_the_stage_bytecode() -> None:
     first = AgentCandidate(CandidateSpec.parse("resource", python))
     first.info  # noqa: B018 - starts the agent, which compiles the stage
     first.close()
-    source = Path(stage(None)[1]) / "agent.py"
+    source = Path(stage(None)[1]) / PROGRAMS / "agent.py"
     cached = Path(importlib.util.cache_from_source(str(source)))
     assert cached.exists()
     text, stat = source.read_text(), source.stat()
@@ -121,7 +122,7 @@ def test_an_interpreter_without_a_bytecode_cache_runs_the_agent_from_source(tmp_
     import subprocess
 
     for name in STAGED_PROGRAMS:
-        shutil.copy(Path(stage(None)[1]) / name, tmp_path / name)
+        shutil.copy(Path(stage(None)[1]) / PROGRAMS / name, tmp_path / name)
     boot = str(tmp_path / "agent_boot.py")
     code = (
         "import runpy, sys; sys.implementation.cache_tag = None; sys.path[0] = %r; "
@@ -130,3 +131,28 @@ def test_an_interpreter_without_a_bytecode_cache_runs_the_agent_from_source(tmp_
     done = subprocess.run([sys.executable, "-c", code], input=b"", capture_output=True, timeout=60, check=False)
     assert done.returncode == 0 and b'"hello"' in done.stdout, done
     assert not list(tmp_path.rglob("*.pyc")), "bytecode was written for an interpreter without a cache"
+
+
+def test_a_candidates_own_modules_named_like_the_agents_programs_are_its_own(tmp_path: Path) -> None:
+    """A candidate that imports installed modules called agent, agent_boot and exec_report (on
+    PYTHONPATH, after the program's own folder) gets them, in the agent, in a spawned session and
+    in the program the exec rule runs: the agent's programs are not on its path."""
+    installed = tmp_path / "site"
+    installed.mkdir()
+    for name in ("agent", "agent_boot", "exec_report"):
+        (installed / f"{name}.py").write_text(f"MINE = {name!r}\n")
+    (tmp_path / "ownmods.py").write_text(
+        "import agent, agent_boot, exec_report\n"
+        "assert (agent.MINE, agent_boot.MINE, exec_report.MINE) == ('agent', 'agent_boot', 'exec_report')\n"
+        "from resource import *\n"
+    )
+    for isolation in ("fork", "spawn"):
+        env = (("PYTHONPATH", str(installed)),)
+        candidate = AgentCandidate(CandidateSpec("ownmods", (sys.executable,), env, (str(tmp_path),), isolation=isolation))
+        assert candidate.info.import_error is None, candidate.info.import_error
+        mine = candidate.call("getrlimit", 4).value
+        with candidate.isolated() as child:
+            assert child.getrlimit(4) == mine
+            result, ended = child.act_then_end("exec_report", resources=[4])
+        assert ended.exit_code == 0 and "4" in result["limits"], (isolation, result, ended)
+        candidate.close()
