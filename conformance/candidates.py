@@ -58,6 +58,8 @@ __all__ = [
     "IsolationError",
     "Registry",
     "make_candidate",
+    "seen_inside",
+    "temporary_folder",
 ]
 
 
@@ -237,6 +239,22 @@ STAGED_PROGRAMS = ("agent.py", "agent_boot.py", "exec_report.py")
 PROGRAMS = "_rckit_agent"
 
 
+def temporary_folder(prefix: str, root: str | None, forget: bool = True) -> Path:
+    """A fresh folder in the temporary directory the candidate sees: /tmp inside the chroot
+    ``root``, else this machine's. With ``forget`` it is removed when the harness exits."""
+    base = Path(root) / "tmp" if root else Path(tempfile.gettempdir())
+    base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    if forget:
+        atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def seen_inside(root: str | None, path: Path) -> str:
+    """``path`` (a harness path under the chroot ``root``, if any) as the candidate sees it."""
+    return "/" + str(path.relative_to(root)) if root else str(path)
+
+
 def stage(root: str | None) -> tuple[str, str]:
     """Copy agent.py (with agent_boot.py, which starts it, and exec_report.py, the program it
     exec's) into PROGRAMS and the rckit.reference / rckit.platforms packages beside it, in a fresh
@@ -247,10 +265,7 @@ def stage(root: str | None) -> tuple[str, str]:
         return _stages[key]
     from rckit import platforms, reference
 
-    base = Path(root) / "tmp" if root else Path(tempfile.gettempdir())
-    base.mkdir(parents=True, exist_ok=True)
-    directory = Path(tempfile.mkdtemp(prefix="rckit-stage-", dir=base))
-    atexit.register(shutil.rmtree, directory, True)
+    directory = temporary_folder("rckit-stage-", root)
     agent_file = Path(agent_module.__file__)
     (directory / PROGRAMS).mkdir()
     for name in STAGED_PROGRAMS:
@@ -259,7 +274,7 @@ def stage(root: str | None) -> tuple[str, str]:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(next(iter(reference.__path__)), directory / "rckit" / "reference", ignore=ignore)
     shutil.copytree(next(iter(platforms.__path__)), directory / "rckit" / "platforms", ignore=ignore)
-    seen = "/" + str(directory.relative_to(root)) if root else str(directory)
+    seen = seen_inside(root, directory)
     _stages[key] = (f"{seen}/{PROGRAMS}/agent_boot.py", seen)
     return _stages[key]
 
@@ -270,10 +285,9 @@ def stage_paths(paths: Sequence[str], root: str | None) -> list[str]:
         return [str(Path(p).resolve()) for p in paths]
     seen = []
     for path in paths:
-        inside = Path(tempfile.mkdtemp(prefix="rckit-path-", dir=Path(root) / "tmp"))
-        atexit.register(shutil.rmtree, inside, True)
+        inside = temporary_folder("rckit-path-", root)
         shutil.copytree(path, inside, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        seen.append("/" + str(inside.relative_to(root)))
+        seen.append(seen_inside(root, inside))
     return seen
 
 
@@ -424,11 +438,10 @@ class Candidate:
     def scratch_dir(self) -> Iterator[tuple[Path, str]]:
         """A fresh world-writable directory: (path for the harness, path as the candidate sees it)."""
         root = chroot_root(self.spec.python) if self.spec.python else None
-        base = Path(root) / "tmp" if root else Path(tempfile.gettempdir())
-        directory = Path(tempfile.mkdtemp(prefix="rckit-scratch-", dir=base))
+        directory = temporary_folder("rckit-scratch-", root, forget=False)
         directory.chmod(0o777)
         try:
-            yield directory, "/" + str(directory.relative_to(root)) if root else str(directory)
+            yield directory, seen_inside(root, directory)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 
@@ -437,10 +450,9 @@ class Candidate:
         root = chroot_root(self.spec.python) if self.spec.python else None
         if root is None:
             return str(path)
-        inside = Path(tempfile.mkdtemp(prefix="rckit-file-", dir=Path(root) / "tmp"))
-        atexit.register(shutil.rmtree, inside, True)
+        inside = temporary_folder("rckit-file-", root)
         shutil.copy(path, inside / path.name)
-        return "/" + str((inside / path.name).relative_to(root))
+        return seen_inside(root, inside / path.name)
 
     def variant(self, env: dict[str, str]) -> Candidate:
         """The same candidate started with extra environment (LD_PRELOAD for fault injection),

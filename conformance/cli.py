@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from rckit.conformance import SUITE
 from rckit.conformance.candidates import ISOLATION_MODES
 from rckit.conformance.discovery import REFERENCE_MIN, discover, in_chroots, version_or_cause
 
 __all__ = ["SUITE", "Plan", "main", "plan", "pytest_args"]
 
-SUITE = Path(__file__).resolve().parent / "suite"
 #: The pytest plugins a run loads, and only these (autoloading is turned off): pytest rewrites the
 #: asserts of every module of an autoloaded plugin's distribution (all of hypothesis, all of the
 #: kit), which costs each pytest process about 2.5 s of CPU where bytecode is not cached

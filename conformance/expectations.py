@@ -27,7 +27,6 @@ __all__ = ["EXPECTATIONS_DIR", "SCHEMA_PATH", "Deviation", "ExpectationsError", 
 EXPECTATIONS_DIR = Path(next(iter(platforms.__path__))) / "expectations"
 #: The published format of an expectations file.
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "expectations.schema.json"
-WHEN_KEYS = frozenset({"implementation", "module", "python", "platform", "emulated", "privileged"})
 
 
 class ExpectationsError(JsonFileError):

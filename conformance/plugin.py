@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rckit.conformance import example
+from rckit.conformance import SUITE, example
 from rckit.conformance.agent_process import AgentError, CannotJudge
 from rckit.conformance.applicability import NA_PREFIX
 from rckit.conformance.candidates import ISOLATION_MODES, Candidate, CandidateSpec, chroot_root, make_candidate
@@ -199,7 +199,7 @@ def _why_unusable(spec: CandidateSpec, candidate: Candidate) -> str | None:
 
 
 def _runs_the_suite(config: pytest.Config) -> bool:
-    suite = Path(__file__).resolve().parent / "suite"
+    suite = SUITE
     for arg in config.args:
         path = Path(arg.split("::")[0]).resolve()
         if path == suite or suite in path.parents or arg.startswith("rckit.conformance.suite"):

@@ -5,16 +5,22 @@ fault-injection library rebuilt when the example needs it and the recorded one i
 
 from __future__ import annotations
 
-import atexit
 import os
 import shlex
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rckit.conformance.candidates import AgentCandidate, CandidateSpec, split_chroot, stage, stage_paths
+from rckit.conformance.candidates import (
+    AgentCandidate,
+    CandidateSpec,
+    seen_inside,
+    split_chroot,
+    stage,
+    stage_paths,
+    temporary_folder,
+)
 from rckit.conformance.reproducer import Failure
 
 __all__ = ["Ran", "run"]
@@ -31,10 +37,6 @@ class Ran:
     def reproduced(self) -> bool:
         """The script says the deviation showed again (and exited 1)."""
         return self.returncode == 1 and "\nREPRODUCED: " in self.output
-
-
-def _inside(root: str | None, path: Path) -> str:
-    return "/" + str(path.relative_to(root)) if root else str(path)
 
 
 def _inject_library(failure: Failure, python: list[str], root: str | None) -> str | None:
@@ -54,9 +56,7 @@ def run(failure: Failure, script: str, timeout: float = 300) -> Ran:
     example = failure.example
     python = list(example.get("python") or ["python3"])
     root, _ = split_chroot(python)
-    base = Path(root) / "tmp" if root else Path(tempfile.gettempdir())
-    directory = Path(tempfile.mkdtemp(prefix="rckit-repro-", dir=base))
-    atexit.register(shutil.rmtree, directory, True)
+    directory = temporary_folder("rckit-repro-", root)
     (directory / "repro.py").write_text(script)
     directory.chmod(0o755)  # a step may run as another user (the unprivileged examples)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -69,7 +69,7 @@ def run(failure: Failure, script: str, timeout: float = 300) -> Ran:
             env["RCKIT_INJECT_LIBRARY"] = library
     try:
         done = subprocess.run(
-            [*python, _inside(root, directory / "repro.py")],
+            [*python, seen_inside(root, directory / "repro.py")],
             env=env,
             capture_output=True,
             text=True,
