@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -23,9 +22,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 
+from rckit.conformance.warden import PR_SET_PDEATHSIG, prctl
+
 __all__ = ["PID_NAMESPACES", "contained_argv", "end", "preexec"]
 
-_PR_SET_PDEATHSIG = 1
 #: How long the warden gets to end what is below it before its whole group is killed.
 END_GRACE = 3.0
 
@@ -45,8 +45,7 @@ PID_NAMESPACES = _uses_pid_namespaces()
 
 def _end_with_parent() -> None:
     """Run in the child between fork and exec: SIGTERM when the harness process dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def preexec() -> Callable[[], None] | None:

@@ -27,13 +27,14 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main"]
+__all__ = ["PR_SET_PDEATHSIG", "main", "prctl"]
 
-_PR_SET_PDEATHSIG = 1
+PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 
 
-def _prctl(option: int, value: int) -> None:
+def prctl(option: int, value: int) -> None:
+    """prctl(2) with one argument (Linux; nothing elsewhere, or where it fails)."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
@@ -49,7 +50,7 @@ def _mount_proc(root: str | None) -> None:
 def _start(root: str | None, command: list[str]) -> None:
     """In the child: become the agent (dying with the warden), chrooted if asked."""
     try:
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if root:
             os.chroot(root)
@@ -130,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args:
         sys.stderr.write("usage: python -m rckit.conformance.warden [--root DIR] [--proc] -- COMMAND...\n")
         return 2
-    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    prctl(_PR_SET_CHILD_SUBREAPER, 1)
     if proc:
         _mount_proc(root)
     signal.signal(signal.SIGTERM, _stop)
