@@ -259,6 +259,11 @@ def _body(script: _Script, steps: list[dict[str, Any]]) -> None:
     close_until(None)
 
 
+def _parents(steps: list[dict[str, Any]]) -> dict[int, int]:
+    """Each child session of the example and the session it was started from."""
+    return {step["session"]: step.get("parent") or 0 for step in steps if step["op"] == "fork"}
+
+
 def _header(failure: Failure, module: str, python: list[str]) -> list[str]:
     wrap = textwrap.TextWrapper(width=96, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False)
     example = failure.example
@@ -280,7 +285,8 @@ def _header(failure: Failure, module: str, python: list[str]) -> list[str]:
         "",
         "Run it with the interpreter under test, as in:",
         "    " + " ".join(python) + " repro.py",
-        "It changes limits only in forked children. It exits with 1 if the deviation shows again, else 0.",
+        "It changes limits only in child processes (forked, or where the interpreter cannot fork, this",
+        "script run again for that child). It exits with 1 if the deviation shows again, else 0.",
     ]
     if example.get("omitted"):
         lines += [f"({example['omitted']} steps of the example were too many to keep; they are left out.)"]
@@ -332,6 +338,8 @@ def render(failure: Failure) -> str:
     if "fork" in script.helpers:
         out += ["# How a child ended in the failing run, where it did not just finish its steps."]
         out += [f"ENDS = {literal(script.ends)}"]
+        out += ["# The session each child session was started from (0: the script itself)."]
+        out += [f"PARENTS = {literal(_parents(example['steps']))}"]
     out += ["", "", *"\n\n\n".join(HELPERS[name].strip("\n") for name in HELPERS if name in script.helpers).split("\n")]
     for name in sorted(script.classes):
         out += ["", "", *CLASSES[name].strip("\n").split("\n")]

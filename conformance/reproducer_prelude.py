@@ -195,21 +195,52 @@ def drop_privileges(uid=65534, gid=65534):
     print("   (now uid %d)" % os.getuid())
 ''',
     "fork": '''
+#: Where the interpreter cannot fork, a child is this script run afresh with the number of its
+#: session here: it replays the steps that lead to that session without printing them.
+TARGET = int(os.environ.get("RCKIT_REPRO_SESSION") or 0)
+if TARGET:
+    sys.stdout = open(os.devnull, "w")
+
+
+def on_the_way(session):
+    """``session`` is TARGET or one of its ancestors."""
+    here = TARGET
+    while here:
+        if here == session:
+            return True
+        here = PARENTS.get(here, 0)
+    return False
+
+
 def fork(session):
-    """Fork a child to run the next steps in; True in the child. Limits change only there."""
+    """Start a child to run the next steps in; True in the child. Limits change only there."""
     sys.stdout.flush()
-    pid = os.fork()
-    if pid == 0:
-        del MISMATCHES[:]
-        return True
-    _, status = os.waitpid(pid, 0)
+    if TARGET:  # this is a child started afresh: go down the way to its own session
+        if session == TARGET:
+            sys.stdout = sys.__stdout__
+            del MISMATCHES[:]
+        return on_the_way(session)
+    if hasattr(os, "fork"):
+        pid = os.fork()
+        if pid == 0:
+            del MISMATCHES[:]
+            return True
+        _, status = os.waitpid(pid, 0)
+        killed = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+        code = 0 if killed else os.WEXITSTATUS(status)
+    else:  # no fork here (GraalPy): the child is a fresh process of this interpreter
+        import subprocess
+
+        env = dict(os.environ, RCKIT_REPRO_SESSION=str(session))
+        returned = subprocess.call([sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env=env)
+        killed, code = (-returned, 0) if returned < 0 else (0, returned)
     end = None  # it exited by itself after its steps
-    if os.WIFSIGNALED(status):
-        end = signal_name(os.WTERMSIG(status))
-    elif os.WEXITSTATUS(status) == 3:  # some of its steps differed (it said which)
+    if killed:
+        end = signal_name(killed)
+    elif code == 3:  # some of its steps differed (it said which)
         MISMATCHES.append("child %d" % session)
-    elif os.WEXITSTATUS(status) != 0:
-        end = "exit %d" % os.WEXITSTATUS(status)
+    elif code != 0:
+        end = "exit %d" % code
     if end is not None:
         print("   (child %d ended: %s)" % (session, end))
     if end != ENDS.get(session):

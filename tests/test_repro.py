@@ -284,3 +284,23 @@ def test_every_reproducer_of_the_example_report_reproduces(result: dict[str, Any
     if "SHOWN_BY_LAST_STEP = False" in script and "\nNOT SHOWN: " in ran.output and ran.returncode == 0:
         pytest.xfail(f"the step that shows it is a kit action the script does not replay:\n{ran.output[-500:]}")
     assert ran.reproduced, f"exit {ran.returncode}:\n{ran.output[-3000:]}\n--- script:\n{script}"
+
+
+def test_a_failure_found_without_fork_reproduces_without_fork(tmp_path: Path) -> None:
+    """In a CPython without os.fork (as GraalPy), a failure found in spawn mode gets a script whose
+    children are the script run again for their session; it reproduces there, with the
+    unprivileged child of the stateful model too."""
+    from tests.forkless import interpreter_without
+
+    python = interpreter_without(tmp_path, "python-nofork")
+    report = judge(
+        tmp_path, "--python", str(python), "--impl", "hard_follows_soft", "--path", str(CANDIDATES),
+        "--profile", "quick", tests="soft_moves_freely or stateful",
+    )  # fmt: skip
+    assert {info["isolation"] for info in report["candidates"].values()} == {"spawn"}
+    found = {f.rule: f for f in failures_of(report)}
+    assert {"LIMITS.SOFT_MOVES_FREELY", "LIMITS.SET_ROUND_TRIP"} <= set(found), sorted(found)
+    for rule in ("LIMITS.SOFT_MOVES_FREELY", "LIMITS.SET_ROUND_TRIP"):
+        script, ran = reproduce(found[rule])
+        assert "if fork(" in script and "has no attribute 'fork'" not in ran.output, ran.output
+        assert ran.reproduced, f"{rule} did not reproduce (exit {ran.returncode}):\n{ran.output[-3000:]}\n--- script:\n{script}"
