@@ -134,7 +134,10 @@ def chroot(session: nox.Session, name: str) -> None:
     session.install("-e", ".[test]")
     if os.geteuid() != 0:
         session.skip("building and entering chroots needs root")
-    _apt_install(session, "debootstrap", "qemu-user-static", "binfmt-support")
+    # What this chroot needs here (its cross compiler and C library for the probe and the
+    # fault-injection library; qemu-user where it is emulated), as the platform data names it.
+    needed = str(session.run("python", "-m", "rckit.conformance.chroots", "packages", name, silent=True) or "").split()
+    _apt_install(session, *needed)
     session.run("python", "-m", "rckit.conformance.chroots", "build", name)
     if name in ARCHES:
         session.run("python", "-m", "rckit.conformance.chroots", "probe", name)

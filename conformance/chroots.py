@@ -152,6 +152,22 @@ def missing_tools(name: str) -> list[str]:
     ]
 
 
+def packages(name: str) -> list[str]:
+    """The Debian packages that building chroot ``name``, probing its platform entry and judging
+    it need on this machine: debootstrap; for an architecture, its cross compiler and C library
+    (gcc-TRIPLET, libc6-dev-ARCH-cross: the probe and the fault-injection library) and, where it
+    runs under qemu-user, qemu-user-static and binfmt-support."""
+    needed = ["debootstrap"]
+    if release(name) is None:
+        entry, toolchain = architecture(name), target_for_arch(name).toolchain
+        triplet = entry.triplet or toolchain.get("triplet")
+        if triplet:
+            needed += [f"gcc-{triplet}", f"libc6-dev-{entry.arch}-cross"]
+        if toolchain.get("qemu"):
+            needed += ["qemu-user-static", "binfmt-support"]
+    return needed
+
+
 def build(name: str, force: bool = False) -> Path:
     """Build (or reuse) the chroot ``name``, an architecture or a Debian release; its directory."""
     directory = chroot_dir(name)
@@ -275,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     probe = sub.add_parser("probe", help="check an architecture's platform entry with the C probe (cross compiler + qemu)")
     probe.add_argument("arch", nargs="+", help="architecture chroot names (i386, arm64, armhf, ...)")
     sub.add_parser("list", help="show which chroots are built")
+    needs = sub.add_parser("packages", help="the Debian packages building, probing and judging a chroot need here")
+    needs.add_argument("name", nargs="+", help="chroot names")
     found = sub.add_parser("interpreters", help="print the --python command of every interpreter in a built chroot")
     found.add_argument("name", help="a built chroot")
     enter = sub.add_parser("enter", help="run a command inside a chroot under a warden (own PID namespace and /proc)")
@@ -294,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: {build(name, args.force)}")
     elif args.command == "probe":
         return max(_probe(arch) for arch in args.arch)
+    elif args.command == "packages":
+        print(" ".join(dict.fromkeys(package for name in args.name for package in packages(name))))
     elif args.command == "list":
         for name in chroot_names():
             kind = "release" if release(name) else f"{architecture(name).arch}/{'|'.join(architecture(name).suites)}"
