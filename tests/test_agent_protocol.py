@@ -108,3 +108,11 @@ def test_open_fds_lists_exactly_the_open_descriptors_below_the_bound() -> None:
     finally:
         for fd in (*opened[:2], *opened[3:], high):
             os.close(fd)
+
+
+def test_every_experiment_of_the_agent_is_in_its_table() -> None:
+    """ACTIONS names each act_* function once, by the name the protocol uses."""
+    from rckit.conformance import agent
+
+    functions = {name[4:]: value for name, value in vars(agent).items() if name.startswith("act_") and callable(value)}
+    assert functions == agent.ACTIONS
