@@ -485,6 +485,10 @@ class InProcessCandidate(Candidate):
 
     def _describe(self) -> dict[str, Any]:
         result: dict[str, Any] = self.worker.handle({"op": "describe"})
+        # Described here, where nothing asked for spawn; its sessions come from an agent that
+        # spawns when asked to or when this interpreter cannot fork.
+        forks = self.spec.isolation != "spawn" and result["capabilities"]["fork"]["available"]
+        result["isolation"] = "fork" if forks else "spawn"
         return result
 
     def _call(self, fn: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Outcome:

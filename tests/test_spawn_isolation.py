@@ -109,3 +109,19 @@ def test_fork_asked_for_where_the_interpreter_cannot_fork_stops_the_run(tmp_path
     assert "python-nofork:resource: --isolation fork was asked for, but the interpreter cannot fork (os has no fork)" in output, (
         output[-3000:]
     )
+
+
+@pytest.mark.parametrize(("isolation", "expected"), [("auto", "fork"), ("spawn", "spawn")])
+def test_an_in_process_candidate_reports_how_its_sessions_are_made(isolation: str, expected: str) -> None:
+    """Described in the harness (which forks), its sessions still come from an agent: the
+    report says how that agent makes them."""
+    from rckit.conformance.candidates import CandidateSpec, InProcessCandidate
+
+    candidate = InProcessCandidate(CandidateSpec("resource", None, in_process=True, isolation=isolation))
+    try:
+        assert candidate.info.isolation == expected
+        with candidate.isolated() as child:
+            assert child.getrlimit(4) == candidate.call("getrlimit", 4).value
+        assert candidate.agent.ok("describe")["isolation"] == expected
+    finally:
+        candidate.close()
