@@ -81,16 +81,20 @@ OUTPUT_TAIL = 16 << 10
 PROTOCOL_LOG_ENV = "RCKIT_PROTOCOL_LOG"
 
 
-def _ended(status: int | None) -> str:
-    """How the warden of an agent ended, in words (it exits 128 + N when the agent died of signal N)."""
+def _signal_called(number: int) -> str | None:
+    """This machine's name for signal ``number`` (SIGKILL), or None if it has none."""
     import signal
 
+    return signal.Signals(number).name if number in signal.Signals._value2member_map_ else None
+
+
+def _ended(status: int | None) -> str:
+    """How the warden of an agent ended, in words (it exits 128 + N when the agent died of signal N)."""
     if status is None:
         return "is still running"
     number = -status if status < 0 else status - 128 if status > 128 else 0
-    if number and number in signal.Signals._value2member_map_:
-        return f"was killed by {signal.Signals(number).name}"
-    return f"exited with status {status}"
+    name = _signal_called(number) if number else None
+    return f"was killed by {name}" if name else f"exited with status {status}"
 
 
 def _reason(error: Exception) -> str:
@@ -136,11 +140,8 @@ class EndStatus:
 
     def describe(self) -> str:
         """Human words for assertion messages."""
-        import signal
-
         if self.signal is not None:
-            known = self.signal in signal.Signals._value2member_map_
-            name = self.signal_name or (signal.Signals(self.signal).name if known else str(self.signal))
+            name = self.signal_name or _signal_called(self.signal) or str(self.signal)
             return f"killed by {name}" + (" (core dumped)" if self.core_dumped else "")
         return f"exited with code {self.exit_code}"
 

@@ -20,12 +20,12 @@ from typing import Any
 
 import jinja2
 from packaging.version import InvalidVersion, Version
-from rckit.conformance.json_files import JsonFileError, read_checked
+from rckit.conformance.json_files import SCHEMAS, JsonFileError, read_checked
 from rckit.conformance.report import python_shown
 
 __all__ = ["Atlas", "AtlasError", "Column", "load_report", "main", "merge", "render"]
 
-SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "report.schema.json"
+SCHEMA_PATH = SCHEMAS / "report.schema.json"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: How the page shows each status: a glyph every common font has (no emoji), and a word.
 GLYPHS = {"pass": "✓", "fail": "✗", "error": "‼", "xfail": "≈", "xpass": "!", "n/a": "\u2013", "waived": "∅", "not run": "·"}

@@ -20,13 +20,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from rckit import platforms
 from rckit.conformance.candidates import Candidate
-from rckit.conformance.json_files import JsonFileError, read_checked
+from rckit.conformance.json_files import SCHEMAS, JsonFileError, read_checked
 
 __all__ = ["EXPECTATIONS_DIR", "SCHEMA_PATH", "Deviation", "ExpectationsError", "load", "load_file", "matching"]
 
 EXPECTATIONS_DIR = Path(next(iter(platforms.__path__))) / "expectations"
 #: The published format of an expectations file.
-SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "expectations.schema.json"
+SCHEMA_PATH = SCHEMAS / "expectations.schema.json"
 
 
 class ExpectationsError(JsonFileError):
