@@ -85,9 +85,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff over everything; mypy --strict over the packages, tests, benchmarks, the fuzzer and this file."""
+    """ruff (lint and format) over everything; mypy --strict over the packages, tests, benchmarks, the
+    fuzzer and this file."""
     session.install("-e", ".[lint]", "nox")
     session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
     # The four top-level folders are installed as rckit.*; give mypy the same view.
     shutil.rmtree(PACKAGES, ignore_errors=True)
     (PACKAGES / "rckit").mkdir(parents=True)
