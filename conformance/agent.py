@@ -15,6 +15,7 @@ The harness imports this file too (the in-process candidate), through :class:`Wo
 from __future__ import print_function
 
 import errno as errno_module
+import itertools
 import json
 import os
 import struct
@@ -510,8 +511,13 @@ def agent_command(arguments):
     sys.path instead: site's .pth files cost 20-40 ms at each start here (an editable install's
     finder, a certificate bundle), several times what a session does."""
     if quick_start_works():
-        return [sys.executable, "-S", stage_program(), "--sys-path", json.dumps(sys.path)] + arguments
+        return quick_command(arguments)
     return [sys.executable, stage_program()] + arguments
+
+
+def quick_command(arguments):
+    """agent.py with ``arguments``, started without site and given this process's sys.path."""
+    return [sys.executable, "-S", stage_program(), "--sys-path", json.dumps(sys.path)] + arguments
 
 
 def quick_start_works():
@@ -521,9 +527,8 @@ def quick_start_works():
     if PROCESSES["quick"] is None and module is not None:
         PROCESSES["quick"] = False  # while trying (the try itself starts without -S)
         params = {"module": module.__name__, "file": getattr(module, "__file__", None)}
-        argv = [sys.executable, "-S", stage_program(), "--sys-path", json.dumps(sys.path), "--child", "import", json.dumps(params)]
         try:
-            _, status = reap(start_process(argv))
+            _, status = reap(start_process(quick_command(["--child", "import", json.dumps(params)])))
         except OSError:
             return False
         PROCESSES["quick"] = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
@@ -890,14 +895,14 @@ def act_write_file(params, worker):
     return result
 
 
-_NEW_FILES = []  # type: List[int]
+_NEW_FILE_NUMBERS = itertools.count(1)
 
 
 def new_file(directory):
     """(descriptor, path) of a new empty file of this process's in ``directory`` (None: /tmp).
     Not tempfile: it needs _thread, which an interpreter built without threads lacks."""
-    _NEW_FILES.append(len(_NEW_FILES))
-    path = os.path.join(directory or "/tmp", "rckit-%d-%d-%d" % (os.getpid(), len(_NEW_FILES), int(time.time() * 1e6)))
+    number = next(_NEW_FILE_NUMBERS)
+    path = os.path.join(directory or "/tmp", "rckit-%d-%d-%d" % (os.getpid(), number, int(time.time() * 1e6)))
     return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600), path
 
 
@@ -1599,12 +1604,13 @@ def serve(worker, channel):
             drop_spares()
             return int(request.get("code", 0))
         if op == "fork":
+            via = request.get("via") or PROCESSES["mode"]
             try:
-                pid = open_session(worker, channel, rid, request.get("via") or PROCESSES["mode"])
+                pid = open_session(worker, channel, rid, via)
             except Exception as exc:  # no process could be made: the harness is told why
                 channel.send({"id": rid, "error": {"kind": "agent", "type": type(exc).__name__, "message": "no session: %s" % safe_str(exc)[:2000], "traceback": format_exc()[-3000:]}})
                 continue
-            if PROCESSES["root"] and (request.get("via") or PROCESSES["mode"]) == "spawn":
+            if PROCESSES["root"] and via == "spawn":
                 while len(PROCESSES["spares"]) < SPARES:  # they start while this session works
                     start_spare(worker, channel)
             _, status = reap(pid)
@@ -1640,6 +1646,8 @@ def open_session(worker, channel, rid, via):
     code = 70
     try:  # the child never returns into its parent's loop, whatever happens
         worker.kept, worker.sleepers = [], []
+        # Not the root agent: the spares are its parent's (ending this child must not end them).
+        PROCESSES["root"], PROCESSES["spares"] = False, []
         channel.send({"id": rid, "ok": {"pid": os.getpid()}})
         code = serve(worker, channel)
     finally:
@@ -1709,7 +1717,8 @@ def drop_spares():
 
 def parse_arguments(argv):
     """agent.py's command line: (options, None), or (None, the error)."""
-    options = {"module": "resource", "paths": [], "isolation": "auto", "session": None, "child": None}  # type: Dict[str, Any]
+    options = {"module": "resource", "paths": [], "isolation": "auto", "session": None, "child": None,
+               "spare": None, "sys_path": None}  # type: Dict[str, Any]
     args = list(argv)
     while args:
         flag = args.pop(0)
@@ -1751,12 +1760,12 @@ def main(argv):
     if options is None:
         sys.stderr.write(problem + "\n")
         return 2
-    if options.get("sys_path") is not None:  # started with -S (agent_command): so are its own
+    if options["sys_path"] is not None:  # started with -S (agent_command): so are its own
         sys.path[:] = options["sys_path"]
     if options["child"] is not None or options["session"] is not None:
         # Settled by the agent that started this process, never tried here: the try is a child
         # whose CPU time would show in a session's RUSAGE_CHILDREN in the middle of an experiment.
-        PROCESSES["quick"] = options.get("sys_path") is not None
+        PROCESSES["quick"] = options["sys_path"] is not None
     if options["child"] is not None:  # a child program of an agent that spawns (start_child)
         PROCESSES["mode"] = "spawn"
         kind, params = options["child"]
@@ -1800,7 +1809,7 @@ def serve_session(options):
     if worker.module is None:  # imported in the agent, not here: the session ends unanswered
         sys.stderr.write("agent session: the candidate did not import: %s\n" % (worker.import_error or {}).get("message"))
         return 70
-    if options.get("spare") is not None:  # started ahead: wait for the request to answer
+    if options["spare"] is not None:  # started ahead: wait for the request to answer
         order = b""
         while not order.endswith(b"\n"):
             chunk = os.read(options["spare"], 64)
