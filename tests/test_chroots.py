@@ -136,3 +136,20 @@ def test_each_architecture_chroot_needs_its_own_cross_compiler_and_c_library() -
         assert ("qemu-user-static" in needed) == bool(toolchain.get("qemu")), needed
     assert chroots.packages("sid") == ["debootstrap"]
     assert "gcc-arm-linux-gnueabi" in chroots.packages("armel") and "gcc-arm-linux-gnueabihf" in chroots.packages("armhf")
+
+
+def test_every_package_a_chroot_needs_is_one_debian_serves() -> None:
+    """Each name `chroots packages` prints is a package this machine's Debian mirror has (the
+    names are built from triplets and architectures, so a wrong rule of naming shows here)."""
+    import shutil
+
+    if shutil.which("apt-cache") is None:
+        pytest.skip("no apt-cache here to ask Debian's package lists")
+    names = sorted({package for name in chroots.chroot_names() for package in chroots.packages(name)})
+    policy = subprocess.run(["apt-cache", "policy", *names], capture_output=True, text=True, check=False).stdout
+    if "Candidate:" not in policy:
+        pytest.skip("apt's package lists are empty here (apt-get update was never run)")
+    listed = {line[:-1] for line in policy.splitlines() if line.endswith(":") and not line.startswith(" ")}
+    served = {name for name in listed if f"{name}:\n  Installed: (none)\n  Candidate: (none)" not in policy}
+    unknown = [name for name in names if name not in served]
+    assert not unknown, f"not served by Debian here: {unknown}"
