@@ -11,19 +11,22 @@ from typing import Any
 
 from hypothesis import strategies as st
 from rckit.conformance.candidates import Info
-from rckit.conformance.values import Exploding, IntOnly, Opaque
+from rckit.conformance.values import Exploding, IndexOnly, IntOnly, IntSubclass, Iter, Opaque
 
 __all__ = [
     "BOUNDARIES",
     "C_INT_MAX",
+    "LIMIT_EDGES",
     "SAFE_CEILINGS",
     "SAFE_FLOORS",
     "ceiling",
     "huge_ints",
     "invalid_resources",
     "junk",
+    "limit_arguments",
     "limit_pair_under",
     "rank",
+    "resource_arguments",
     "settable_resources",
 ]
 
@@ -145,4 +148,45 @@ def non_index_numbers() -> st.SearchStrategy[Any]:
     return st.one_of(
         st.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=2**40),
         st.integers(0, 2**20).map(IntOnly),
+    )
+
+
+def integer_forms(value: int) -> st.SearchStrategy[Any]:
+    """``value`` as a plain int, an int subclass, or an object that is an integer only through
+    ``__index__``."""
+    return st.sampled_from([value, IntSubclass(value), IndexOnly(value)])
+
+
+def resource_arguments(nlimits: int) -> st.SearchStrategy[Any]:
+    """Anything a caller might pass as a resource: a valid number in any integer form, a bool, an
+    invalid or huge number, a number without ``__index__``, junk."""
+    return st.one_of(
+        st.integers(0, nlimits - 1).flatmap(integer_forms),
+        st.booleans(),
+        invalid_resources(nlimits),
+        huge_ints(),
+        non_index_numbers(),
+        junk(),
+    )
+
+
+#: Limit values where conversions part: the signed and unsigned 32- and 64-bit edges, both signs.
+LIMIT_EDGES = (0, 1, 2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, 2**64 - 2, 2**64 - 1, 2**64, 10**30,
+               -1, -2, -(2**31), -(2**63), -(2**63) - 1, -(2**64), -(2**64) - 1)  # fmt: skip
+
+
+def limit_arguments(hard_now: int) -> st.SearchStrategy[Any]:
+    """Anything a caller might pass as limits: pairs of edge values, of values under the current
+    hard limit (in any integer form), soft above hard, other iterables and lengths, numbers
+    without ``__index__``, junk, and None."""
+    under = st.integers(0, max(hard_now, 0)) if hard_now >= 0 else st.integers(0, 2**20)
+    value = st.one_of(st.sampled_from(LIMIT_EDGES), under, st.just(hard_now), non_index_numbers(), st.text(max_size=2))
+    pair = st.one_of(st.tuples(value, value), st.tuples(under.flatmap(integer_forms), st.just(hard_now).flatmap(integer_forms)))
+    return st.one_of(
+        pair,
+        pair.map(list),
+        pair.map(Iter),
+        st.lists(under, max_size=4).filter(lambda items: len(items) != 2).map(tuple),
+        st.integers(-5, 5),
+        junk(),
     )

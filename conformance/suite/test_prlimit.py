@@ -14,6 +14,7 @@ from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate, Info
 from rckit.conformance.limit_range import limit_range
 from rckit.conformance.proc_limits import kernel_limits
+from rckit.conformance.values import IntSubclass, Opaque, Outcome
 
 rule = pytest.mark.rule
 
@@ -44,6 +45,61 @@ def test_prlimit_self(candidate: Candidate, data: st.DataObject) -> None:
     for pid in (0, candidate.info.pid):
         outcome = candidate.call("prlimit", pid, number)
         assert outcome.returned and outcome.value == expected.value, f"prlimit({pid}, {number}) {outcome}, getrlimit {expected}"
+
+
+@rule("PRLIMIT.SELF")
+@pytest.mark.parametrize("edge", S.LIMIT_EDGES)
+@pytest.mark.parametrize("position", ["soft", "hard"])
+def test_prlimit_self_reads_edge_values_as_getrlimit(candidate: Candidate, edge: int, position: str) -> None:
+    """After setrlimit stored a value where conversions part (as the soft or the hard limit), a
+    read through prlimit(0, r) shows it as getrlimit(r) does."""
+    _require_prlimit(candidate)
+    number = candidate.info.resource("RLIMIT_FSIZE")
+    with candidate.isolated() as child:
+        hard = child.getrlimit(number)[1]
+        limits = (edge, hard) if position == "soft" else (0, edge)
+        if not child.call("setrlimit", number, limits).returned:
+            not_applicable(f"setrlimit(FSIZE, {limits}) is refused here")
+        expected = child.getrlimit(number)
+        outcome = child.call("prlimit", 0, number)
+        assert outcome.returned and outcome.value == expected, (
+            f"prlimit(0, FSIZE) {outcome} after setting {limits}; getrlimit {expected}"
+        )
+
+
+@rule("PRLIMIT.PID_TYPE")
+@given(
+    pid=st.one_of(
+        st.floats(allow_nan=False),
+        st.text(max_size=3),
+        st.none(),
+        st.binary(max_size=2),
+        st.lists(st.integers(0, 3), max_size=2),
+        st.just(Opaque()),
+    )
+)
+def test_prlimit_pid_not_an_integer(candidate: Candidate, pid: object) -> None:
+    """A pid that is not an integer raises TypeError, with or without limits; a float is not
+    truncated to a process number."""
+    _require_prlimit(candidate)
+    outcome = candidate.call("prlimit", pid, _core(candidate))
+    assert outcome.raised("TypeError"), f"prlimit({pid!r}, CORE) {outcome}"
+    with candidate.isolated() as child:
+        before = child.getrlimit(_core(candidate))
+        outcome = child.call("prlimit", pid, _core(candidate), (0, 0))
+        assert outcome.raised("TypeError"), f"prlimit({pid!r}, CORE, (0, 0)) {outcome}"
+        assert child.getrlimit(_core(candidate)) == before
+
+
+@rule("PRLIMIT.PID_TYPE")
+@pytest.mark.parametrize("pid", [False, IntSubclass(0)], ids=["False", "int-subclass"])
+def test_prlimit_pid_zero_in_any_int_form(candidate: Candidate, pid: object) -> None:
+    """0 as False or as an int subclass (whose __index__ says otherwise) names the caller."""
+    _require_prlimit(candidate)
+    number = _core(candidate)
+    outcome = candidate.call("prlimit", pid, number)
+    expected = candidate.call("getrlimit", number)
+    assert outcome.returned and outcome.value == expected.value, f"prlimit({pid!r}, CORE) {outcome}; getrlimit {expected}"
 
 
 @rule("PRLIMIT.RETURNS_OLD")
@@ -168,6 +224,71 @@ def test_prlimit_malformed_limits(candidate: Candidate, limits: object, error: s
         outcome = child.call("prlimit", 0, number, limits)
         assert outcome.raised(error), f"prlimit(0, CORE, {limits!r}) {outcome}"
         assert child.getrlimit(number) == before
+
+
+def _seen(outcome: Outcome) -> tuple[object, ...]:
+    """What a caller can tell apart of an outcome without reading messages: returned or raised,
+    the exception's type, and the categories of the warnings."""
+    raised = outcome.exception.type if outcome.exception is not None else None
+    return (outcome.kind, raised, tuple(sorted({w[0] for w in outcome.warnings})))
+
+
+@rule("PRLIMIT.SAME_CHECKS")
+@given(data=st.data())
+def test_prlimit_reads_any_resource_as_getrlimit(candidate: Candidate, data: st.DataObject) -> None:
+    """prlimit(0, r) accepts and rejects any resource argument as getrlimit(r) does (an int
+    subclass, __index__, a bool, a bad number, junk): the same result or the same exception type."""
+    _require_prlimit(candidate)
+    resource = data.draw(S.resource_arguments(candidate.info.nlimits), label="resource")
+    expected = candidate.call("getrlimit", resource)
+    outcome = candidate.call("prlimit", 0, resource)
+    assert _seen(outcome) == _seen(expected) and outcome.value == expected.value, (
+        f"prlimit(0, {resource!r}) {outcome}, getrlimit {expected}"
+    )
+
+
+def _prlimit_as_setrlimit(candidate: Candidate, number: int, limits: object) -> None:
+    """prlimit(0, number, limits) and setrlimit(number, limits), each in a fresh child: both
+    succeed or both raise the same exception type, they warn the same categories and leave the
+    same limits, and a successful prlimit returns the limits that were there before."""
+    with candidate.isolated() as child:
+        before = child.getrlimit(number)
+        by_setrlimit = child.call("setrlimit", number, limits)
+        after_setrlimit = child.getrlimit(number)
+    with candidate.isolated() as child:
+        assert child.getrlimit(number) == before, "two fresh children started with other limits"
+        by_prlimit = child.call("prlimit", 0, number, limits)
+        after_prlimit = child.getrlimit(number)
+    call = f"prlimit(0, {number}, {limits!r})"
+    assert _seen(by_prlimit) == _seen(by_setrlimit), f"{call} {by_prlimit}, setrlimit {by_setrlimit}"
+    assert after_prlimit == after_setrlimit, f"{call} left {after_prlimit}, setrlimit {after_setrlimit}"
+    if by_prlimit.returned:
+        assert by_prlimit.value == before, f"{call} returned {by_prlimit}, not the old {before}"
+
+
+@rule("PRLIMIT.SAME_CHECKS")
+@pytest.mark.parametrize("edge", S.LIMIT_EDGES)
+@pytest.mark.parametrize("position", ["soft", "hard"])
+def test_prlimit_sets_edge_values_as_setrlimit(candidate: Candidate, edge: int, position: str) -> None:
+    """Every value where conversions part (signed and unsigned 32- and 64-bit edges, both signs),
+    as the soft limit under the current hard one or as the hard limit over a soft 0, does the same
+    through prlimit as through setrlimit."""
+    _require_prlimit(candidate)
+    number = candidate.info.resource("RLIMIT_FSIZE")
+    hard = candidate.call("getrlimit", number).value[1]
+    _prlimit_as_setrlimit(candidate, number, (edge, hard) if position == "soft" else (0, edge))
+
+
+@rule("PRLIMIT.SAME_CHECKS")
+@given(data=st.data(), name=st.sampled_from(["RLIMIT_FSIZE", "RLIMIT_CORE"]))
+def test_prlimit_sets_any_limits_as_setrlimit(candidate: Candidate, data: st.DataObject, name: str) -> None:
+    """prlimit(0, r, limits) does with any limits argument (pairs of edge values, int subclasses,
+    __index__, lists, iterators, other lengths, floats, strings, junk) what setrlimit(r, limits)
+    does."""
+    _require_prlimit(candidate)
+    number = candidate.info.resource(name)
+    hard = candidate.call("getrlimit", number).value[1]
+    _prlimit_as_setrlimit(candidate, number, data.draw(S.limit_arguments(hard), label="limits"))
 
 
 @rule("PRLIMIT.LIMITS_NONE")
