@@ -154,14 +154,30 @@ def test_limits_legacy_signed_values_round_trip(candidate: Candidate, value: int
         assert child.getrlimit(number) == (limits.shown(value), candidate.info.infinity)
 
 
-@rule("LIMITS.LEGACY_SIGNED_RANGE")
-@given(value=st.one_of(st.integers(2**63, 2**64 - 1), st.sampled_from([2**63, 2**64 - 1, 2**64 - 2, -(2**63) - 1])))
-def test_limits_legacy_beyond_signed_range(candidate: Candidate, value: int) -> None:
-    """Up to 3.13.6 and in 3.14.0 a value outside the signed 64-bit range raises OverflowError."""
+def _beyond_signed(candidate: Candidate, value: int, position: str) -> None:
     number = candidate.info.resource("RLIMIT_FSIZE")
+    pair = (value, candidate.info.infinity) if position == "soft" else (0, value)
     with candidate.isolated() as child:
-        outcome = _call_unchanged(child, number, (value, candidate.info.infinity))
-    assert outcome.raised("OverflowError"), f"setrlimit(FSIZE, ({value}, RLIM_INFINITY)) {outcome}"
+        outcome = _call_unchanged(child, number, pair)
+    assert outcome.raised("OverflowError"), f"setrlimit(FSIZE, {pair}) {outcome}"
+
+
+@rule("LIMITS.LEGACY_SIGNED_RANGE")
+@pytest.mark.parametrize("position", ["soft", "hard"])
+@given(value=st.one_of(st.integers(2**63, 2**64 - 1), st.integers(-(2**64), -(2**63) - 1)))
+def test_limits_legacy_beyond_signed_range(candidate: Candidate, value: int, position: str) -> None:
+    """Up to 3.13.6 and in 3.14.0 a value outside the signed 64-bit range raises OverflowError,
+    as the soft or the hard limit."""
+    _beyond_signed(candidate, value, position)
+
+
+@rule("LIMITS.LEGACY_SIGNED_RANGE")
+@pytest.mark.parametrize("value", [2**63, 2**63 + 1, 2**64 - 2, 2**64 - 1, -(2**63) - 1])
+@pytest.mark.parametrize("position", ["soft", "hard"])
+def test_limits_legacy_signed_range_edges(candidate: Candidate, value: int, position: str) -> None:
+    """The first values beyond the signed 64-bit range, at both ends, raise OverflowError as the
+    soft or the hard limit."""
+    _beyond_signed(candidate, value, position)
 
 
 def _unsigned_values(max_finite: int) -> st.SearchStrategy[int]:

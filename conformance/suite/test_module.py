@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rckit.conformance import strategies as S
 from rckit.conformance.applicability import require
 from rckit.conformance.candidates import Candidate
+from rckit.conformance.values import Exploding, Uncomparable
 
 rule = pytest.mark.rule
 FUNCTIONS = ("getrlimit", "setrlimit", "getrusage", "getpagesize")
+#: How many positional arguments each function takes.
+ARITY = {"getrlimit": 1, "setrlimit": 2, "getrusage": 1, "getpagesize": 0}
+#: Arguments of every kind: numbers that are valid somewhere, pairs, junk, objects whose == or
+#: __index__ raise, numbers without __index__.
+ANY_ARGUMENT = st.one_of(
+    st.integers(-2, 16), st.tuples(st.integers(0, 9), st.integers(0, 9)), S.junk(), st.just(Uncomparable()), S.non_index_numbers()
+)
 
 
 @rule("MODULE.AVAILABLE")
@@ -57,6 +68,34 @@ def test_module_arity_setrlimit(candidate: Candidate, args: tuple[object, ...]) 
         assert outcome.raised("TypeError"), f"setrlimit{args} {outcome}"
         if before is not None:
             assert child.getrlimit(4) == before
+
+
+@rule("MODULE.ARITY")
+@given(data=st.data(), fn=st.sampled_from(sorted(ARITY)))
+def test_module_arity_whatever_the_arguments(candidate: Candidate, data: st.DataObject, fn: str) -> None:
+    """The count is checked first: a wrong number of positional arguments raises TypeError
+    whatever they are (even ones whose == or __index__ raise), and changes no limit."""
+    count = data.draw(st.integers(0, 4).filter(lambda n: n != ARITY[fn]), label="count")
+    args = data.draw(st.lists(ANY_ARGUMENT, min_size=count, max_size=count), label="args")
+    watched = [candidate.info.resource(name) for name in ("RLIMIT_CORE", "RLIMIT_FSIZE", "RLIMIT_NOFILE")]
+    with candidate.isolated() as child:
+        before = [child.getrlimit(number) for number in watched]
+        outcome = child.call(fn, *args)
+        after = [child.getrlimit(number) for number in watched]
+    assert outcome.raised("TypeError"), f"{fn}{tuple(args)!r} {outcome}"
+    assert after == before, f"{fn}{tuple(args)!r} changed limits: {before} -> {after}"
+
+
+@rule("MODULE.ARITY")
+@pytest.mark.parametrize("kind", [Uncomparable, Exploding], ids=["eq-raises", "index-raises"])
+def test_module_arity_with_arguments_that_raise(candidate: Candidate, kind: type) -> None:
+    """Every wrong count (up to four) of arguments whose == or __index__ raises RuntimeError
+    still raises TypeError: nothing looks at the arguments before counting them."""
+    with candidate.isolated() as child:
+        for fn, arity in sorted(ARITY.items()):
+            for count in (n for n in range(5) if n != arity):
+                outcome = child.call(fn, *[kind()] * count)
+                assert outcome.raised("TypeError"), f"{fn} with {count} x {kind.__name__}() {outcome}"
 
 
 @rule("MODULE.THREAD_SAFE")

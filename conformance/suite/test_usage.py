@@ -112,6 +112,16 @@ def test_usage_immutable(candidate: Candidate) -> None:
     assert after.items is not None and after.fields["ru_utime"] == after.items[0] != 1.0, f"the value changed: {after.repr}"
 
 
+@rule("USAGE.IMMUTABLE")
+@pytest.mark.parametrize("attempt", ["setattr_other", "delattr_other"])
+def test_usage_unknown_attribute_is_attribute_error(candidate: Candidate, attempt: str) -> None:
+    """Setting or deleting an attribute the result does not have raises AttributeError, as for any
+    object without a __dict__ (so hasattr-style code and AttributeError handlers work)."""
+    with candidate.isolated() as child:
+        facts = child.act("inspect_result_type")
+    assert str(facts[attempt]).startswith("AttributeError:"), f"{attempt}: {facts[attempt]}"
+
+
 @rule("USAGE.PICKLE")
 def test_usage_pickle(candidate: Candidate) -> None:
     """pickle round-trips the result to an equal value of the same type."""
