@@ -9,6 +9,7 @@ from rckit.conformance import strategies as S
 from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate
 from rckit.conformance.proc_limits import kernel_limits
+from rckit.conformance.values import IntSubclass
 
 rule = pytest.mark.rule
 
@@ -87,3 +88,29 @@ def test_limits_resource_type(candidate: Candidate, value: object) -> None:
     outcome = candidate.call("getrlimit", value)
     # A junk object whose __index__ raises RuntimeError propagates it; that is not a coercion.
     assert outcome.raised("TypeError", "RuntimeError"), f"getrlimit({value!r}) {outcome}"
+
+
+@rule("LIMITS.RESOURCE_INT_FORMS")
+def test_limits_resource_int_forms_read(candidate: Candidate) -> None:
+    """Every resource number given as an int subclass (whose __index__ and __int__ say 99) or as a
+    bool reads the limits of that number."""
+    for number in range(candidate.info.nlimits):
+        expected = candidate.call("getrlimit", number)
+        outcome = candidate.call("getrlimit", IntSubclass(number))
+        assert outcome.returned and outcome.value == expected.value, f"getrlimit(int subclass of {number}) {outcome}; {expected}"
+    for flag in (False, True):
+        outcome = candidate.call("getrlimit", flag)
+        assert outcome.returned and outcome.value == candidate.call("getrlimit", int(flag)).value, f"getrlimit({flag}) {outcome}"
+
+
+@rule("LIMITS.RESOURCE_INT_FORMS")
+@pytest.mark.parametrize("form", ["int-subclass", "bool"])
+def test_limits_resource_int_forms_set(candidate: Candidate, form: str) -> None:
+    """setrlimit with the resource as an int subclass (RLIMIT_CORE) or as True (resource 1)
+    sets the resource of that number and no other."""
+    number = candidate.info.resource("RLIMIT_CORE") if form == "int-subclass" else 1
+    argument = IntSubclass(number) if form == "int-subclass" else True
+    with candidate.isolated() as child:
+        hard = child.getrlimit(number)[1]
+        outcome = child.call("setrlimit", argument, (0, hard))
+        assert outcome.returned and child.getrlimit(number) == (0, hard), f"setrlimit({argument!r}, (0, hard)) {outcome}"
