@@ -83,6 +83,16 @@ def test_usage_field_names(candidate: Candidate) -> None:
         assert child.act("tuple_operations")["fields_match_items"] is True, "an attribute differs from its item"
 
 
+@rule("USAGE.REPR")
+@pytest.mark.parametrize("who", ["RUSAGE_SELF", "RUSAGE_CHILDREN"])
+def test_usage_repr_names_every_field(candidate: Candidate, who: str) -> None:
+    """repr() works and shows struct_rusage(name=value, ...) for all 16 fields, in order."""
+    value = _usage(candidate, _who(candidate, who))
+    assert value.items is not None and len(value.items) == 16, f"getrusage returned {value.repr}"
+    body = ", ".join(f"{name}={item!r}" for name, item in zip(FIELDS, value.items, strict=True))
+    assert value.repr.endswith(f"struct_rusage({body})"), f"repr is {value.repr}"
+
+
 @rule("USAGE.FIELD_TYPES")
 @pytest.mark.parametrize("who", ["RUSAGE_SELF", "RUSAGE_CHILDREN"])
 def test_usage_field_types(candidate: Candidate, who: str) -> None:
