@@ -14,7 +14,7 @@ from rckit.conformance.applicability import not_applicable
 from rckit.conformance.candidates import Candidate, Info
 from rckit.conformance.limit_range import limit_range
 from rckit.conformance.proc_limits import kernel_limits
-from rckit.conformance.values import IntSubclass, Opaque, Outcome
+from rckit.conformance.values import IndexOnly, IntSubclass, Opaque, Outcome, Uncomparable
 
 rule = pytest.mark.rule
 
@@ -67,6 +67,10 @@ def test_prlimit_self_reads_edge_values_as_getrlimit(candidate: Candidate, edge:
         )
 
 
+#: One value of each kind that is not an integer.
+NOT_INTEGERS = (0.0, 1.5, "0", None, b"0", [0], Opaque(), Uncomparable())
+
+
 @rule("PRLIMIT.PID_TYPE")
 @given(
     pid=st.one_of(
@@ -75,15 +79,29 @@ def test_prlimit_self_reads_edge_values_as_getrlimit(candidate: Candidate, edge:
         st.none(),
         st.binary(max_size=2),
         st.lists(st.integers(0, 3), max_size=2),
-        st.just(Opaque()),
+        st.sampled_from(NOT_INTEGERS),
     )
 )
 def test_prlimit_pid_not_an_integer(candidate: Candidate, pid: object) -> None:
     """A pid that is not an integer raises TypeError, with or without limits; a float is not
     truncated to a process number."""
+    _pid_not_an_integer(candidate, pid)
+
+
+@rule("PRLIMIT.PID_TYPE")
+@pytest.mark.parametrize("pid", NOT_INTEGERS, ids=repr)
+def test_prlimit_pid_not_an_integer_each_kind(candidate: Candidate, pid: object) -> None:
+    """Each kind of non-integer pid (a float equal to 0, a string of digits, None, bytes, a list,
+    an object, one whose == raises) raises TypeError."""
+    _pid_not_an_integer(candidate, pid)
+
+
+def _pid_not_an_integer(candidate: Candidate, pid: object) -> None:
     _require_prlimit(candidate)
     outcome = candidate.call("prlimit", pid, _core(candidate))
     assert outcome.raised("TypeError"), f"prlimit({pid!r}, CORE) {outcome}"
+    if isinstance(pid, float) and int(pid) != 0:
+        return  # the agent refuses to send new limits to a pid that could be read as another process's
     with candidate.isolated() as child:
         before = child.getrlimit(_core(candidate))
         outcome = child.call("prlimit", pid, _core(candidate), (0, 0))
@@ -245,6 +263,26 @@ def test_prlimit_reads_any_resource_as_getrlimit(candidate: Candidate, data: st.
     assert _seen(outcome) == _seen(expected) and outcome.value == expected.value, (
         f"prlimit(0, {resource!r}) {outcome}, getrlimit {expected}"
     )
+
+
+#: Resource arguments where conversions part: each end of C int, 64-bit values, the first invalid
+#: numbers, every integer form of 0, and things that are not integers.
+EDGE_RESOURCES = (-1, -(2**31), -(2**31) - 1, 2**31 - 1, 2**31, 2**63, -(2**63) - 1, 2**64, 10**30,
+                  False, True, IntSubclass(0), IndexOnly(0), 1.5, "0", None, Uncomparable())  # fmt: skip
+
+
+@rule("PRLIMIT.SAME_CHECKS")
+@pytest.mark.parametrize("resource", EDGE_RESOURCES, ids=repr)
+def test_prlimit_reads_edge_resources_as_getrlimit(candidate: Candidate, resource: object) -> None:
+    """prlimit(0, r) and getrlimit(r) agree at every edge of the resource's conversion (and for
+    the first number past the last resource): the same result or the same exception type."""
+    _require_prlimit(candidate)
+    for value in (resource, candidate.info.nlimits) if resource == -1 else (resource,):
+        expected = candidate.call("getrlimit", value)
+        outcome = candidate.call("prlimit", 0, value)
+        assert _seen(outcome) == _seen(expected) and outcome.value == expected.value, (
+            f"prlimit(0, {value!r}) {outcome}, getrlimit {expected}"
+        )
 
 
 def _prlimit_as_setrlimit(candidate: Candidate, number: int, limits: object) -> None:
