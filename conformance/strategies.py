@@ -178,7 +178,7 @@ LIMIT_EDGES = (0, 1, 2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, 2**64 - 2, 2**64
 def limit_arguments(hard_now: int) -> st.SearchStrategy[Any]:
     """Anything a caller might pass as limits: pairs of edge values, of values under the current
     hard limit (in any integer form), soft above hard, other iterables and lengths, numbers
-    without ``__index__``, junk, and None."""
+    without ``__index__``, junk (but None, which prlimit takes as "only read")."""
     under = st.integers(0, max(hard_now, 0)) if hard_now >= 0 else st.integers(0, 2**20)
     value = st.one_of(st.sampled_from(LIMIT_EDGES), under, st.just(hard_now), non_index_numbers(), st.text(max_size=2))
     pair = st.one_of(st.tuples(value, value), st.tuples(under.flatmap(integer_forms), st.just(hard_now).flatmap(integer_forms)))
@@ -188,5 +188,5 @@ def limit_arguments(hard_now: int) -> st.SearchStrategy[Any]:
         pair.map(Iter),
         st.lists(under, max_size=4).filter(lambda items: len(items) != 2).map(tuple),
         st.integers(-5, 5),
-        junk(),
+        junk().filter(lambda value: value is not None),  # prlimit reads then (PRLIMIT.LIMITS_NONE)
     )
