@@ -352,3 +352,17 @@ def test_prlimit_audit(candidate: Candidate) -> None:
         write = child.call("prlimit", 0, number, limits)
     assert list(read.audit) == [("resource.prlimit", (0, number, None))], f"audit for a read: {read.audit}"
     assert list(write.audit) == [("resource.prlimit", (0, number, limits))], f"audit for a write: {write.audit}"
+
+
+@rule("PRLIMIT.AUDIT")
+@pytest.mark.parametrize("form", ["int-subclass", "bool-pid"])
+def test_prlimit_audit_converted_arguments(candidate: Candidate, form: str) -> None:
+    """With the resource given as an int subclass, or the pid as False, the event carries the
+    numbers, and None for a read."""
+    _require_prlimit(candidate)
+    number = _core(candidate)
+    pid, resource = (0, IntSubclass(number)) if form == "int-subclass" else (False, number)
+    with candidate.isolated() as child:
+        read = child.call("prlimit", pid, resource)
+    assert read.returned, f"prlimit({pid!r}, {resource!r}) {read}"
+    assert list(read.audit) == [("resource.prlimit", (0, number, None))], f"audit for a read: {read.audit}"
