@@ -195,6 +195,17 @@ def mutation(session: nox.Session) -> None:
     session.run("python", "mutation/run_mutation.py", *session.posargs)
 
 
+@nox.session(name="suite-mutation")
+def suite_mutation(session: nox.Session) -> None:
+    """The conformance suite judged by mutants of reference/: each mutant the differential test
+    kills is judged as a candidate by the suite (quick, then default profile), in copies of the
+    repository (not part of the default run; an hour or more). Writes mutation/suite-results.json.
+    Arguments after -- go to mutation/suite_campaign.py (--sample N, --workers N, --classify,
+    --rejudge)."""
+    session.install("-e", ".[test]", "cosmic-ray")  # --classify runs the differential test here
+    session.run("python", "mutation/suite_campaign.py", *session.posargs)
+
+
 @nox.session
 def benchmark(session: nox.Session) -> None:
     """ns per call of the reference against the C module, measured in the same process, on every
