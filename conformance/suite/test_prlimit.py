@@ -307,14 +307,26 @@ def _prlimit_as_setrlimit(candidate: Candidate, number: int, limits: object) -> 
 @rule("PRLIMIT.SAME_CHECKS")
 @pytest.mark.parametrize("edge", S.LIMIT_EDGES)
 @pytest.mark.parametrize("position", ["soft", "hard"])
-def test_prlimit_sets_edge_values_as_setrlimit(candidate: Candidate, edge: int, position: str) -> None:
+@pytest.mark.parametrize("form", ["int", "index"])
+def test_prlimit_sets_edge_values_as_setrlimit(candidate: Candidate, edge: int, position: str, form: str) -> None:
     """Every value where conversions part (signed and unsigned 32- and 64-bit edges, both signs),
-    as the soft limit under the current hard one or as the hard limit over a soft 0, does the same
-    through prlimit as through setrlimit."""
+    as a plain int or through __index__, as the soft limit under the current hard one or as the
+    hard limit over a soft 0, does the same through prlimit as through setrlimit."""
     _require_prlimit(candidate)
     number = candidate.info.resource("RLIMIT_FSIZE")
     hard = candidate.call("getrlimit", number).value[1]
-    _prlimit_as_setrlimit(candidate, number, (edge, hard) if position == "soft" else (0, edge))
+    value = edge if form == "int" else IndexOnly(edge)
+    _prlimit_as_setrlimit(candidate, number, (value, hard) if position == "soft" else (0, value))
+
+
+@rule("PRLIMIT.SAME_CHECKS")
+def test_prlimit_limits_none_as_setrlimit(candidate: Candidate) -> None:
+    """Before 3.12, where None does not yet mean "only read" (PRLIMIT.LIMITS_NONE), limits=None
+    has setrlimit's meaning: prlimit raises what setrlimit(r, None) raises."""
+    _require_prlimit(candidate)
+    if candidate.info.version_tuple >= (3, 12):
+        not_applicable("from 3.12 prlimit(pid, r, None) only reads (PRLIMIT.LIMITS_NONE)")
+    _prlimit_as_setrlimit(candidate, candidate.info.resource("RLIMIT_CORE"), None)
 
 
 @rule("PRLIMIT.SAME_CHECKS")

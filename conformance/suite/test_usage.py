@@ -11,7 +11,7 @@ from rckit.conformance import strategies as S
 from rckit.conformance.agent_process import Session
 from rckit.conformance.applicability import not_applicable, require
 from rckit.conformance.candidates import Candidate
-from rckit.conformance.values import Foreign, decode
+from rckit.conformance.values import Foreign, Opaque, Uncomparable, decode
 
 rule = pytest.mark.rule
 FIELDS = (
@@ -291,3 +291,12 @@ def test_usage_every_rusage_constant_accepted(candidate: Candidate) -> None:
     assert {"RUSAGE_SELF", "RUSAGE_CHILDREN"} <= set(names), names
     for name in names:
         _usage(candidate, candidate.info.constants[name])
+
+
+@rule("USAGE.WHO_TYPE")
+@pytest.mark.parametrize("who", [0.0, 1.5, -1.0, "0", None, b"0", [0], Opaque(), Uncomparable()], ids=repr)
+def test_usage_who_not_an_integer(candidate: Candidate, who: object) -> None:
+    """A who that is not an integer raises TypeError; a float equal to RUSAGE_SELF is not taken
+    for it."""
+    outcome = candidate.call("getrusage", who)
+    assert outcome.raised("TypeError"), f"getrusage({who!r}) {outcome}"
