@@ -7,7 +7,7 @@ The route of one request, and what guards it:
    :class:`HangBudget` (it hung before; a hung candidate costs at most ``HANG_BUDGET`` seconds of
    waiting per harness process, not a time limit per test).
 2. The request goes to the agent's stdin as one JSON line. The agent reads it on a private copy of
-   the descriptor (candidate code sees /dev/null as stdin and stderr as stdout, see agent.py).
+   the descriptor (candidate code sees /dev/null as stdin and stderr as stdout, see agent/channel.py).
 3. The reply is read with a deadline (``CALL_TIMEOUT`` unless the caller gives one) and a size
    limit (``MAX_REPLY``): no reply in time spends the budget and kills the agent; an over-long
    reply kills it too. Both raise :class:`AgentError`; the test fails, the run goes on.
@@ -456,7 +456,7 @@ class Session:
         return outcome.value
 
     def act(self, action: str, timeout: float = CALL_TIMEOUT, **params: Any) -> dict[str, Any]:
-        """Run an agent action (see agent.py act_*) in the child and return its result."""
+        """Run an agent action (see agent/actions.py) in the child and return its result."""
         result: dict[str, Any] = self._ok("act", timeout=timeout, action=action, params=params)
         return result
 

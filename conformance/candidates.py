@@ -1,7 +1,8 @@
 """Candidates: a ``resource`` implementation (a module name) inside an interpreter.
 
 * :class:`AgentCandidate` (the default, also for the harness's own interpreter) drives
-  ``agent.py`` in its own process: any CPython from 2.7, PyPy, a python inside ``chroot DIR``.
+  the agent (rckit.conformance.agent) in its own process: any CPython from 2.7, PyPy, a python
+  inside ``chroot DIR``.
   Candidate code never runs in the harness's process; rckit.conformance.agent_process guards
   every request (time limits, a hang budget, reply size, output) and the warden of
   rckit.conformance.containment ends whatever the candidate leaves behind.
@@ -29,7 +30,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rckit.conformance import agent as agent_module
+from rckit.conformance.agent import worker as agent_worker
 from rckit.conformance import example
 from rckit.conformance.agent_process import (
     CALL_TIMEOUT,
@@ -232,10 +233,10 @@ CAPABILITY_WORDS = {
 # --- staging: the files an agent needs, copied where its interpreter can read them ------------
 
 _stages: dict[str, tuple[str, str]] = {}
-#: The agent's files, side by side in every stage, in a folder of their own (PROGRAMS) beside the
-#: ``rckit`` packages: the folder a program runs from is first on its sys.path, and a candidate's
-#: own modules named agent, agent_boot or exec_report must not be found there.
-STAGED_PROGRAMS = ("agent.py", "agent_boot.py", "exec_report.py")
+#: The agent package, in every stage under this name of its own beside the ``rckit`` packages: the
+#: folder a program runs from is first on its sys.path, and a candidate's own modules named like
+#: the agent's (main, worker, ...) must not be found there, so boot.py takes it off and imports
+#: the agent as this package (the one top-level name the stage adds, and one no candidate uses).
 PROGRAMS = "_rckit_agent"
 
 
@@ -256,26 +257,23 @@ def seen_inside(root: str | None, path: Path) -> str:
 
 
 def stage(root: str | None) -> tuple[str, str]:
-    """Copy agent.py (with agent_boot.py, which starts it, and exec_report.py, the program it
-    exec's) into PROGRAMS and the rckit.reference / rckit.platforms packages beside it, in a fresh
-    directory (under ``root`` for a chroot). Returns (the program that starts an agent, import
-    path) as the candidate sees them."""
+    """Copy the agent package (rckit.conformance.agent, with boot.py, which starts it, and
+    exec_limits.py, the program it exec's) as PROGRAMS and the rckit.reference / rckit.platforms
+    packages beside it, in a fresh directory (under ``root`` for a chroot). Returns (the program
+    that starts an agent, import path) as the candidate sees them."""
     key = root or ""
     if key in _stages:
         return _stages[key]
     from rckit import platforms, reference
 
     directory = temporary_folder("rckit-stage-", root)
-    agent_file = Path(agent_module.__file__)
-    (directory / PROGRAMS).mkdir()
-    for name in STAGED_PROGRAMS:
-        shutil.copy(agent_file.with_name(name), directory / PROGRAMS / name)
-    (directory / "rckit").mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(Path(agent_worker.__file__).parent, directory / PROGRAMS, ignore=ignore)
+    (directory / "rckit").mkdir()
     shutil.copytree(next(iter(reference.__path__)), directory / "rckit" / "reference", ignore=ignore)
     shutil.copytree(next(iter(platforms.__path__)), directory / "rckit" / "platforms", ignore=ignore)
     seen = seen_inside(root, directory)
-    _stages[key] = (f"{seen}/{PROGRAMS}/agent_boot.py", seen)
+    _stages[key] = (f"{seen}/{PROGRAMS}/boot.py", seen)
     return _stages[key]
 
 
@@ -479,9 +477,9 @@ class InProcessCandidate(Candidate):
         """Nothing to start: the module is described in this process."""
 
     @cached_property
-    def worker(self) -> agent_module.Worker:
+    def worker(self) -> agent_worker.Worker:
         """The agent's request handler, run in this process."""
-        return agent_module.Worker(self.spec.module, stage_paths(self.spec.paths, None))
+        return agent_worker.Worker(self.spec.module, stage_paths(self.spec.paths, None))
 
     def _describe(self) -> dict[str, Any]:
         result: dict[str, Any] = self.worker.handle({"op": "describe"})

@@ -29,7 +29,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "getrusage": ("who",),
 }
 #: Where each action the script does not replay lives in the kit.
-AGENT = "rckit/conformance/agent.py"
+AGENT = "rckit/conformance/agent/actions.py"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from rckit.conformance import agent
+from rckit.conformance.agent import codec
 
 __all__ = ["CLASSES", "HELPERS"]
 
@@ -265,7 +265,7 @@ def leave():
 ''',
 }
 
-#: The argument classes of rckit.conformance.agent, defined only when a step uses them: their own
+#: The argument classes of rckit.conformance.agent.codec, defined only when a step uses them: their own
 #: source, so that a script builds the very objects the failing run passed.
 ARGUMENT_CLASSES = ("IndexOnly", "IntOnly", "IntSubclass", "Exploding", "Uncomparable")
-CLASSES = {name: inspect.getsource(getattr(agent, name)) for name in ARGUMENT_CLASSES}
+CLASSES = {name: inspect.getsource(getattr(codec, name)) for name in ARGUMENT_CLASSES}

@@ -1,14 +1,14 @@
 # -*- coding: utf-8 -*-
 """The program EFFECTS.SURVIVE_EXEC exec's: import the candidate, read limits, answer, exit.
 
-    python exec_report.py MODULE RESOURCES REPLY_ID REPLY_FD [PATH]...
+    python exec_limits.py MODULE RESOURCES REPLY_ID REPLY_FD [PATH]...
 
 RESOURCES is a comma-separated list of numbers. The answer is the reply to the agent's pending
 ``exec_report`` request, one protocol line on REPLY_FD:
 ``{"id": REPLY_ID, "ok": {"limits": {"3": [soft, hard], ...}}}``.
 
-Separate from agent.py so that a fresh interpreter starts only what this needs: the candidate
-and ``os``/``sys``. Under qemu, compiling agent.py and importing json, tempfile and traceback cost
+Apart from the agent's other modules (and not importing them) so that a fresh interpreter starts only what this needs: the candidate
+and ``os``/``sys``. Under qemu, compiling the agent and importing json, tempfile and traceback cost
 about 2.7 s at each exec, three times the interpreter's own start. Runs on Python 2.7 and 3.x.
 """
 
