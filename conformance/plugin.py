@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rckit.conformance import SUITE, example
-from rckit.conformance.agent_process import AgentError, CannotJudge
-from rckit.conformance.applicability import NA_PREFIX
-from rckit.conformance.candidates import ISOLATION_MODES, Candidate, CandidateSpec, chroot_root, make_candidate
-from rckit.conformance.chroots import target_for_arch
-from rckit.conformance.isolation import LimitsSnapshot
-from rckit.conformance.progress import MODES, Progress
-from rckit.conformance.report import TestResult, build, terminal_lines, write
+from rckit.conformance import SUITE
+from rckit.conformance.environments.chroots import target_for_arch
+from rckit.conformance.harness import exchanges
+from rckit.conformance.harness.agent_process import AgentError, CannotJudge
+from rckit.conformance.harness.candidates import ISOLATION_MODES, Candidate, CandidateSpec, chroot_root, make_candidate
+from rckit.conformance.harness.own_limits import LimitsSnapshot
+from rckit.conformance.outputs.progress import MODES, Progress
+from rckit.conformance.outputs.report import TestResult, build, terminal_lines, write
+from rckit.conformance.support.applicability import NA_PREFIX
 from rckit.platforms import debian_architectures
 from rckit.spec import load
 
@@ -294,7 +295,7 @@ class Aggregator:
             duration=round(report.duration, 3) + (previous.duration if previous else 0.0),
             expectation=json.loads(str(expectation)) if expectation and status in ("xfail", "xpass") else None,
             falsifying=falsifying_lines(str(report.longrepr)) if status in ("fail", "error", "xfail") else [],
-            example=json.loads(str(props[example.PROPERTY])) if example.PROPERTY in props else None,
+            example=json.loads(str(props[exchanges.PROPERTY])) if exchanges.PROPERTY in props else None,
         )
 
     def build(self) -> Any:

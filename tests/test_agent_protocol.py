@@ -10,10 +10,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from rckit.conformance.agent_process import AgentError
-from rckit.conformance.candidates import AgentCandidate, CandidateSpec, make_candidate
-from rckit.conformance.discovery import find
-from rckit.conformance.values import Attr, Exploding, IndexOnly, IntOnly, Iter, Pid
+from rckit.conformance.environments.discovery import find
+from rckit.conformance.harness.agent_process import AgentError
+from rckit.conformance.harness.candidates import AgentCandidate, CandidateSpec, make_candidate
+from rckit.conformance.harness.values import Attr, Exploding, IndexOnly, IntOnly, Iter, Pid
 from referencing import Registry, Resource
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "conformance" / "schemas"

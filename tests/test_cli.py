@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance import chroots, cli
-from rckit.conformance.candidates import CandidateSpec, interpreter_label, split_chroot
-from rckit.conformance.cli import _parser, plan, pytest_args
-from rckit.conformance.discovery import discover
+from rckit.conformance.environments import chroots
+from rckit.conformance.environments.discovery import discover
+from rckit.conformance.harness.candidates import CandidateSpec, interpreter_label, split_chroot
+from rckit.conformance.tools import cli
+from rckit.conformance.tools.cli import _parser, plan, pytest_args
 
 from tests.conftest import run_suite
 
@@ -67,7 +68,7 @@ def test_a_candidate_that_cannot_run_stops_the_run_with_one_line(tmp_path: Path)
 
 
 CANNOT_BE_JUDGED = "ERROR: rckit: these candidates cannot be judged:\n"
-NOT_BUILT = "  chroot armhf: not built (build it with: python -m rckit.conformance.chroots build armhf)\n"
+NOT_BUILT = "  chroot armhf: not built (build it with: python -m rckit.conformance chroots build armhf)\n"
 
 
 def _without_chroots(tmp_path: Path) -> dict[str, str]:

@@ -235,7 +235,7 @@ def act_spawn_sleeper(params, worker):
 
 def act_proc_limits(params, worker):
     """/proc/<pid>/limits as the kernel prints it: [name, soft, hard] rows in the kernel's own
-    resource order (rckit.conformance.proc_limits maps them by name), None meaning unlimited."""
+    resource order (rckit.conformance.support.proc_limits maps them by name), None meaning unlimited."""
     text = read_text("/proc/%s/limits" % params["pid"])
     if text is None:
         return {"available": False}

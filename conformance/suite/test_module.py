@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from rckit.conformance.applicability import require
-from rckit.conformance.candidates import Candidate
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.support.applicability import require
 
 rule = pytest.mark.rule
 FUNCTIONS = ("getrlimit", "setrlimit", "getrusage", "getpagesize")

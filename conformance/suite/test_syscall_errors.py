@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.toolchain import inject_library_for, missing_for
-from rckit.conformance.values import Outcome
+from rckit.conformance.environments.toolchain import inject_library_for, missing_for
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.values import Outcome
+from rckit.conformance.support.applicability import not_applicable
 
 rule = pytest.mark.rule
 

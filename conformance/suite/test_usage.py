@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rckit.conformance import strategies as S
-from rckit.conformance.agent_process import Session
-from rckit.conformance.applicability import not_applicable, require
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.values import Foreign, decode
+from rckit.conformance.harness.agent_process import Session
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.values import Foreign, decode
+from rckit.conformance.support import strategies as S
+from rckit.conformance.support.applicability import not_applicable, require
 
 rule = pytest.mark.rule
 FIELDS = (

@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rckit.conformance.applicability import not_applicable, require
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.values import Foreign, decode
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.values import Foreign, decode
+from rckit.conformance.support.applicability import not_applicable, require
 
 rule = pytest.mark.rule
 FIELDS = (

@@ -1,11 +1,11 @@
 """The example a test ran: the protocol exchanges of its last hypothesis example, kept for the report.
 
 While a conformance test runs, every request the harness sends to a candidate's agent and the
-reply it got are recorded here (:func:`note`, called by rckit.conformance.agent_process). Each
+reply it got are recorded here (:func:`note`, called by rckit.conformance.harness.agent_process). Each
 hypothesis example starts the record afresh (:func:`wrap_examples`), so when a test fails the
 record is the example hypothesis ran last: the shrunk falsifying example, which it replays at the
 end. The suite's conftest attaches it to a failing test; the report stores it on the result, and
-``python -m rckit.conformance repro`` turns it into a standalone script (rckit.conformance.reproducer).
+``python -m rckit.conformance repro`` turns it into a standalone script (rckit.conformance.outputs.repro.script).
 
 A step is a JSON object: ``session`` (0 for an agent itself, 1, 2, ... for the forked children in
 the order they appeared), ``op`` (call, attr, act, fork, exit, error_class), the request's fields

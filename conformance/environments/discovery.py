@@ -177,7 +177,7 @@ def _on_path(name: str) -> Interpreter | None:
 def in_chroots(names: tuple[str, ...], all_built: bool = False) -> list[InChroot]:
     """What the chroots ``names`` hold to judge, and with ``all_built`` every chroot built here
     (each once, the named first)."""
-    from rckit.conformance import chroots
+    from rckit.conformance.environments import chroots
 
     built = [name for name in chroots.chroot_names() if all_built and chroots.is_built(name)]
     return [in_chroot(name) for name in dict.fromkeys([*names, *built])]
@@ -186,12 +186,12 @@ def in_chroots(names: tuple[str, ...], all_built: bool = False) -> list[InChroot
 def in_chroot(name: str) -> InChroot:
     """What the chroot ``name`` holds to judge (never an error: an unknown or unbuilt chroot, or
     one where no interpreter runs, says so in ``problem``)."""
-    from rckit.conformance import chroots
+    from rckit.conformance.environments import chroots
 
     if name not in chroots.chroot_names():
         return InChroot(name, problem=f"unknown (known: {', '.join(chroots.chroot_names())})")
     if not chroots.is_built(name):
-        return InChroot(name, problem=f"not built (build it with: python -m rckit.conformance.chroots build {name})")
+        return InChroot(name, problem=f"not built (build it with: python -m rckit.conformance chroots build {name})")
     found, causes = [], {}
     for command in chroots.interpreters(name):
         exe = command.rsplit("/", 1)[-1]
@@ -208,7 +208,7 @@ def in_chroot(name: str) -> InChroot:
 def _chroot_interpreter(name: str, command: str, exe: str, version: tuple[int, ...]) -> Interpreter:
     """The interpreter ``exe`` of the chroot ``name``: labelled by the chroot for an architecture
     chroot (its one python3), by the chroot and the executable for a release chroot."""
-    from rckit.conformance import chroots
+    from rckit.conformance.environments import chroots
 
     if chroots.release(name) is None:
         return Interpreter(f"chroot-{name}", command, version)
@@ -225,7 +225,7 @@ def find(name: str) -> Interpreter | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print what was found as JSON (or, with --find NAME, that one's command; exit 3 if absent)."""
-    parser = argparse.ArgumentParser(prog="python -m rckit.conformance.discovery", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m rckit.conformance interpreters", description=__doc__.split("\n")[0])
     parser.add_argument("--find", metavar="NAME", help="print the command of this interpreter (cpython3.8, pypy3.9, ...)")
     args = parser.parse_args(argv)
     if args.find:

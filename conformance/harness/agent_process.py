@@ -16,7 +16,7 @@ The route of one request, and what guards it:
 
 Whatever the candidate writes to stdout or stderr is drained by a thread into a bounded tail
 (:class:`OutputTail`), so output at any volume costs neither memory nor a blocked agent. The agent
-runs under a warden (rckit.conformance.containment), which ends every process it leaves behind.
+runs under a warden (rckit.conformance.harness.containment), which ends every process it leaves behind.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any
 
-from rckit.conformance import containment, example
-from rckit.conformance.values import Outcome, decode, encode, outcome_from_reply
+from rckit.conformance.harness import containment, exchanges
+from rckit.conformance.harness.values import Outcome, decode, encode, outcome_from_reply
 
 __all__ = [
     "CALL_TIMEOUT",
@@ -366,7 +366,7 @@ class AgentProcess:
         try:
             reply = self._readline(started + limit)
         except AgentError as exc:
-            example.note(self, message, None, self.extra_env)
+            exchanges.note(self, message, None, self.extra_env)
             if "no reply within" in str(exc):
                 self.budget.spend(time.monotonic() - started, f"{op} {fields.get('fn') or fields.get('action') or ''}".strip())
                 self.kill()
@@ -374,7 +374,7 @@ class AgentProcess:
             raise
         if "ended" not in reply and reply.get("id") != message["id"]:
             raise AgentError(f"{self.label}: reply {str(reply)[:300]} does not answer request {message['id']}")
-        example.note(self, message, reply, self.extra_env, self.last_reply_bytes)
+        exchanges.note(self, message, reply, self.extra_env, self.last_reply_bytes)
         return self._note_end(reply)
 
     def read_unsolicited(self, timeout: float = CALL_TIMEOUT) -> dict[str, Any]:

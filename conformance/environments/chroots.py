@@ -10,10 +10,10 @@ Two kinds, both cached under ``$RCKIT_CHROOT_CACHE`` (default /var/cache/rckit/c
   with several interpreters installed (platforms/data/debian-releases.json); every python3.N,
   python3.Nd and pypy3 in it is a candidate.
 
-    python -m rckit.conformance.chroots build sid arm64    # once; reused while cached (--ci: CI's)
-    python -m rckit.conformance.chroots list
-    python -m rckit.conformance.chroots interpreters sid   # the --python commands inside
-    python -m rckit.conformance.chroots enter DIR -- python3 ...   (as the harness starts agents)
+    python -m rckit.conformance chroots build sid arm64    # once; reused while cached (--ci: CI's)
+    python -m rckit.conformance chroots list
+    python -m rckit.conformance chroots interpreters sid   # the --python commands inside
+    python -m rckit.conformance chroots enter DIR -- python3 ...   (as the harness starts agents)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rckit.conformance.containment import contained_argv
+from rckit.conformance.harness.containment import contained_argv
 from rckit.platforms import DebianArchitecture, DebianRelease, Target, debian_architectures, debian_releases, targets
 
 __all__ = [
@@ -257,7 +257,7 @@ def _top_up(wanted: DebianRelease, directory: Path) -> None:
 def enter_argv(root: str, command: Sequence[str]) -> list[str]:
     """The command line that runs ``command`` inside ``root``, under a warden: in PID and mount
     namespaces of its own with a /proc of its own where the machine allows (root and util-linux
-    ``unshare``), else a plain chroot (see rckit.conformance.containment)."""
+    ``unshare``), else a plain chroot (see rckit.conformance.harness.containment)."""
     return contained_argv(command, root)
 
 
@@ -265,7 +265,7 @@ def _probe(name: str) -> int:
     if release(name) is not None:
         print(f"{name}: a release chroot of this machine's own architecture; nothing to probe")
         return 0
-    from rckit.conformance.toolchain import for_target
+    from rckit.conformance.environments.toolchain import for_target
     from rckit.platforms.cprobe import build_and_run, compare
 
     entry, target = architecture(name), target_for_arch(name)
@@ -282,7 +282,7 @@ def _probe(name: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build, list, probe or enter chroots, or list a chroot's interpreters."""
-    parser = argparse.ArgumentParser(prog="python -m rckit.conformance.chroots", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m rckit.conformance chroots", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     build_cmd = sub.add_parser("build", help="build (or reuse) chroots: Debian releases (sid, ...) or architectures (armhf, ...)")
     build_cmd.add_argument("name", nargs="*", help=f"one of {', '.join(chroot_names())}")
@@ -320,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name:15} {kind:17} {'built' if is_built(name) else 'not built':10} {chroot_dir(name)}")
     elif args.command == "interpreters":
         if not is_built(args.name):
-            print(f"{args.name} is not built (python -m rckit.conformance.chroots build {args.name})", file=sys.stderr)
+            print(f"{args.name} is not built (python -m rckit.conformance chroots build {args.name})", file=sys.stderr)
             return 3
         print("\n".join(interpreters(args.name)))
     else:

@@ -1,7 +1,7 @@
 """Hypothesis strategies for the suite: resources, limit values aimed at boundaries, junk.
 
 Limit values are drawn in the candidate's own terms: RLIM_INFINITY is the candidate's value, the
-largest finite value is the one its version accepts (:mod:`rckit.conformance.limit_range`), and
+largest finite value is the one its version accepts (:mod:`rckit.conformance.support.limit_range`), and
 :func:`rank` orders values the way the kernel does (unlimited above everything).
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
-from rckit.conformance.candidates import Info
-from rckit.conformance.values import Exploding, IntOnly, Opaque
+from rckit.conformance.harness.candidates import Info
+from rckit.conformance.harness.values import Exploding, IntOnly, Opaque
 
 __all__ = [
     "BOUNDARIES",

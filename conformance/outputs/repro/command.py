@@ -1,6 +1,6 @@
 """``python -m rckit.conformance repro REPORT RULE CANDIDATE``: print a reproducer script.
 
-The script (rckit.conformance.reproducer) replays the example that failed RULE on CANDIDATE in the
+The script (rckit.conformance.outputs.repro.script) replays the example that failed RULE on CANDIDATE in the
 JSON report REPORT, stand-alone, in the candidate's interpreter: fit to paste into a bug report.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rckit.conformance.reproducer import Failure, render
+from rckit.conformance.outputs.repro.script import Failure, render
 
 __all__ = ["FAILED", "ReproError", "failures", "main"]
 
@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rckit repro: {note}", file=sys.stderr)
     script = render(chosen[0])
     if args.run:
-        from rckit.conformance.repro_run import run
+        from rckit.conformance.outputs.repro.rerun import run
 
         ran = run(chosen[0], script)
         sys.stdout.write(ran.output)

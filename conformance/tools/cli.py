@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 from rckit.conformance import SUITE
-from rckit.conformance.candidates import ISOLATION_MODES
-from rckit.conformance.discovery import REFERENCE_MIN, discover, in_chroots, version_or_cause
+from rckit.conformance.environments.discovery import REFERENCE_MIN, discover, in_chroots, version_or_cause
+from rckit.conformance.harness.candidates import ISOLATION_MODES
 
 __all__ = ["SUITE", "Plan", "main", "plan", "pytest_args"]
 
@@ -229,11 +229,11 @@ def _interrupt(signum: int, frame: object) -> None:
 #: runs it, what it does). Judging is the default when no command is named.
 COMMANDS = {
     "judge": ("", "judge resource implementations and write the report (the default)"),
-    "atlas": ("rckit.conformance.atlas", "merge reports, from any machines, into one HTML page"),
-    "repro": ("rckit.conformance.repro", "a script that shows a failure or a known deviation again"),
-    "chroots": ("rckit.conformance.chroots", "build, list, probe or enter the Debian chroots"),
-    "interpreters": ("rckit.conformance.discovery", "the interpreters found on this machine"),
-    "trace": ("rckit.conformance.trace", "the rule <-> test table, the editions' coverage, and the gate"),
+    "atlas": ("rckit.conformance.outputs.atlas", "merge reports, from any machines, into one HTML page"),
+    "repro": ("rckit.conformance.outputs.repro.command", "a script that shows a failure or a known deviation again"),
+    "chroots": ("rckit.conformance.environments.chroots", "build, list, probe or enter the Debian chroots"),
+    "interpreters": ("rckit.conformance.environments.discovery", "the interpreters found on this machine"),
+    "trace": ("rckit.conformance.tools.traceability", "the rule <-> test table, the editions' coverage, and the gate"),
     "coverage": ("rckit.spec.coverage", "how each sentence of the documentation maps to rules"),
     "observe": ("rckit.spec.observe", "run the spec's observations again on this machine's interpreters"),
     "probe": ("rckit.platforms.cprobe", "check a platform entry against the C headers"),

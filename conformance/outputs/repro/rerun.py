@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from rckit.conformance.candidates import (
+from rckit.conformance.harness.candidates import (
     AgentCandidate,
     CandidateSpec,
     seen_inside,
@@ -21,7 +21,7 @@ from rckit.conformance.candidates import (
     stage_paths,
     temporary_folder,
 )
-from rckit.conformance.reproducer import Failure
+from rckit.conformance.outputs.repro.script import Failure
 
 __all__ = ["Ran", "run"]
 
@@ -41,7 +41,7 @@ class Ran:
 
 def _inject_library(failure: Failure, python: list[str], root: str | None) -> str | None:
     """The injection library as the candidate sees it, built afresh (None: no toolchain)."""
-    from rckit.conformance.toolchain import inject_library_for
+    from rckit.conformance.environments.toolchain import inject_library_for
 
     candidate = AgentCandidate(CandidateSpec(failure.example.get("module", "resource"), tuple(python)))
     try:

@@ -20,8 +20,8 @@ from typing import Any
 
 import jinja2
 from packaging.version import InvalidVersion, Version
-from rckit.conformance.json_files import SCHEMAS, JsonFileError, read_checked
-from rckit.conformance.report import python_shown
+from rckit.conformance.outputs.report import python_shown
+from rckit.conformance.support.json_files import SCHEMAS, JsonFileError, read_checked
 
 __all__ = ["Atlas", "AtlasError", "Column", "load_report", "main", "merge", "render"]
 

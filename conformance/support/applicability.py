@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 import pytest
-from rckit.conformance.candidates import Candidate
+from rckit.conformance.harness.candidates import Candidate
 from rckit.spec import Rule
 
 __all__ = ["NA_PREFIX", "not_applicable", "require", "why_not_applicable"]

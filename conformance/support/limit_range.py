@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Info
+from rckit.conformance.harness.candidates import Info
+from rckit.conformance.support.applicability import not_applicable
 from rckit.spec import load
 
 __all__ = ["LimitRange", "limit_range"]

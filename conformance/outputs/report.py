@@ -68,7 +68,7 @@ class TestResult:
     expectation: dict[str, str] | None = None
     #: What hypothesis printed about the falsifying example (its call and each draw), if any.
     falsifying: list[str] = field(default_factory=list)
-    #: A failure's example (rckit.conformance.example): the steps that show it, for ``repro``.
+    #: A failure's example (rckit.conformance.harness.exchanges): the steps that show it, for ``repro``.
     example: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:

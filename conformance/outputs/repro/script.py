@@ -1,4 +1,4 @@
-"""Turn a failure's stored example (rckit.conformance.example) into a standalone Python script.
+"""Turn a failure's stored example (rckit.conformance.harness.exchanges) into a standalone Python script.
 
 The script imports the candidate's module and makes the calls of the example as plain calls, in a
 forked child wherever the example ran in one (so it never changes the limits of the shell that
@@ -15,7 +15,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from rckit.conformance.reproducer_prelude import CLASSES, HELPERS
+from rckit.conformance.outputs.repro.prelude import CLASSES, HELPERS
 
 __all__ = ["Failure", "render", "shape"]
 

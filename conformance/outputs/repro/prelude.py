@@ -1,6 +1,6 @@
 """The fixed part of every reproducer script: small helpers that run in the candidate's interpreter.
 
-Kept apart from rckit.conformance.reproducer (which writes the part that differs) so that it reads
+Kept apart from rckit.conformance.outputs.repro.script (which writes the part that differs) so that it reads
 as the Python it is. It must run on Python 2.7 and 3.x with the standard library only.
 """
 

@@ -19,8 +19,8 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from rckit import platforms
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.json_files import SCHEMAS, JsonFileError, read_checked
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.support.json_files import SCHEMAS, JsonFileError, read_checked
 
 __all__ = ["EXPECTATIONS_DIR", "SCHEMA_PATH", "Deviation", "ExpectationsError", "load", "load_file", "matching"]
 

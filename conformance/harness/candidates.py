@@ -3,9 +3,9 @@
 * :class:`AgentCandidate` (the default, also for the harness's own interpreter) drives
   the agent (rckit.conformance.agent) in its own process: any CPython from 2.7, PyPy, a python
   inside ``chroot DIR``.
-  Candidate code never runs in the harness's process; rckit.conformance.agent_process guards
+  Candidate code never runs in the harness's process; rckit.conformance.harness.agent_process guards
   every request (time limits, a hang budget, reply size, output) and the warden of
-  rckit.conformance.containment ends whatever the candidate leaves behind.
+  rckit.conformance.harness.containment ends whatever the candidate leaves behind.
 * :class:`InProcessCandidate`, only when asked for (``--in-process``), imports the module into the
   harness's interpreter. Read-only calls run right here, unguarded; anything that changes limits
   still runs in a child forked from an agent.
@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from rckit.conformance.agent import worker as agent_worker
-from rckit.conformance import example
-from rckit.conformance.agent_process import (
+from rckit.conformance.harness import exchanges
+from rckit.conformance.harness.agent_process import (
     CALL_TIMEOUT,
     IMPORT_TIMEOUT,
     AgentError,
@@ -43,8 +43,8 @@ from rckit.conformance.agent_process import (
     Session,
     SessionEnded,
 )
-from rckit.conformance.containment import contained_argv
-from rckit.conformance.values import Outcome, encode, outcome_from_reply
+from rckit.conformance.harness.containment import contained_argv
+from rckit.conformance.harness.values import Outcome, encode, outcome_from_reply
 from rckit.platforms import Identity, PlatformError, Target, os_family
 from rckit.platforms import select as select_target
 
@@ -392,7 +392,7 @@ class Candidate:
 
     def attr(self, name: str) -> tuple[bool, Any]:
         """(present, value) of a module attribute."""
-        from rckit.conformance.values import decode
+        from rckit.conformance.harness.values import decode
 
         raw = self._request("attr", name=name)
         return raw["present"], decode(raw["value"]) if raw["present"] else None
@@ -492,12 +492,12 @@ class InProcessCandidate(Candidate):
     def _call(self, fn: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Outcome:
         request = {"op": "call", "fn": fn, "args": [encode(a) for a in args], "kwargs": {k: encode(v) for k, v in kwargs.items()}}
         raw = self.worker.handle(request)
-        example.note(self, request, {"ok": raw})
+        exchanges.note(self, request, {"ok": raw})
         return outcome_from_reply(raw)
 
     def _request(self, op: str, **fields: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.worker.handle({"op": op, **fields})
-        example.note(self, {"op": op, **fields}, {"ok": result})
+        exchanges.note(self, {"op": op, **fields}, {"ok": result})
         return result
 
 

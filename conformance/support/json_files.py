@@ -11,7 +11,7 @@ import jsonschema
 
 __all__ = ["SCHEMAS", "JsonFileError", "read_checked"]
 
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 
 class JsonFileError(ValueError):

@@ -1,7 +1,7 @@
 """Traceability: which conformance tests check which rule, and the gate over it.
 
-    python -m rckit.conformance.trace            # the rule <-> test table with coverage
-    python -m rckit.conformance.trace --check    # exit 1 if the gate fails
+    python -m rckit.conformance trace            # the rule <-> test table with coverage
+    python -m rckit.conformance trace --check    # exit 1 if the gate fails
 
 The gate fails when a rule has neither a test nor a waiver with a written reason, when a waived
 rule has tests after all (a stale waiver), when a conformance test names no rule or an unknown
@@ -63,7 +63,7 @@ class _Collector:
 
 def collect(spec: Spec | None = None) -> Trace:
     """Collect the suite and map its tests to rule ids."""
-    from rckit.conformance.cli import SUITE
+    from rckit.conformance.tools.cli import SUITE
 
     spec = spec or load()
     collector = _Collector()
@@ -110,7 +110,7 @@ def table(spec: Spec, trace: Trace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the table; with --check, exit 1 when the gate fails."""
-    parser = argparse.ArgumentParser(prog="python -m rckit.conformance.trace", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m rckit.conformance trace", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--check", action="store_true", help="exit 1 if any rule is untested and unwaived, or any test is unlabelled"
     )
