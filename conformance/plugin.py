@@ -22,9 +22,10 @@ import pytest
 from rckit.conformance import SUITE
 from rckit.conformance.environments.chroots import target_for_arch
 from rckit.conformance.harness import exchanges
-from rckit.conformance.harness.agent_process import AgentError, CannotJudge
-from rckit.conformance.harness.candidates import ISOLATION_MODES, Candidate, CandidateSpec, chroot_root, make_candidate
+from rckit.conformance.harness.candidates import Candidate, make_candidate
+from rckit.conformance.harness.errors import AgentError, CannotJudge
 from rckit.conformance.harness.own_limits import LimitsSnapshot
+from rckit.conformance.harness.specs import ISOLATION_MODES, CandidateSpec, chroot_root
 from rckit.conformance.outputs.progress import MODES, Progress
 from rckit.conformance.outputs.report import TestResult, build, terminal_lines, write
 from rckit.conformance.support.applicability import NA_PREFIX

@@ -11,8 +11,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 from rckit.conformance.environments.discovery import find
-from rckit.conformance.harness.agent_process import AgentError
-from rckit.conformance.harness.candidates import AgentCandidate, CandidateSpec, make_candidate
+from rckit.conformance.harness.candidates import AgentCandidate, make_candidate
+from rckit.conformance.harness.errors import AgentError
+from rckit.conformance.harness.specs import CandidateSpec
 from rckit.conformance.harness.values import Attr, Exploding, IndexOnly, IntOnly, Iter, Pid
 from referencing import Registry, Resource
 

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from rckit.conformance.agent import exec_limits
 from rckit.conformance.environments.discovery import find
-from rckit.conformance.harness.candidates import PROGRAMS, AgentCandidate, CandidateSpec, stage
+from rckit.conformance.harness.candidates import AgentCandidate
+from rckit.conformance.harness.specs import CandidateSpec
+from rckit.conformance.harness.staging import PROGRAMS, stage
 
 INTERPRETERS = ["host", "cpython2.7", "pypy3.9"]
 #: The agent package's files, as the stage must hold them.

@@ -98,7 +98,7 @@ def test_an_unknown_architecture_chroot_names_the_known_ones() -> None:
     ],
 )
 def test_candidates_under_qemu_are_told_apart_to_start_first(python: str | None, expected: bool) -> None:
-    from rckit.conformance.harness.candidates import CandidateSpec
+    from rckit.conformance.harness.specs import CandidateSpec
     from rckit.conformance.plugin import emulated
 
     assert emulated(CandidateSpec.parse("resource", python)) is expected

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rckit.conformance.environments import chroots
 from rckit.conformance.environments.discovery import discover
-from rckit.conformance.harness.candidates import CandidateSpec, interpreter_label, split_chroot
+from rckit.conformance.harness.specs import CandidateSpec, interpreter_label, split_chroot
 from rckit.conformance.tools import cli
 from rckit.conformance.tools.cli import _parser, plan, pytest_args
 

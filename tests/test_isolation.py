@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance.harness.candidates import CandidateSpec, IsolationError, make_candidate
+from rckit.conformance.harness.candidates import IsolationError, make_candidate
+from rckit.conformance.harness.specs import CandidateSpec
 
 
 @pytest.mark.parametrize(("fn", "args"), [("setrlimit", (4, (0, 0))), ("prlimit", (0, 4, (0, 0))), ("setrlimit", ())])
@@ -51,8 +52,8 @@ def test_prlimit_on_a_foreign_process_is_refused(as_object: bool) -> None:
     """However the pid is spelled, a child session may not set another process's limits: in a
     PID namespace of its own the process does not exist for the candidate; without one the agent
     refuses the call."""
-    from rckit.conformance.harness.agent_process import AgentError
     from rckit.conformance.harness.containment import PID_NAMESPACES
+    from rckit.conformance.harness.errors import AgentError
     from rckit.conformance.harness.values import IndexOnly
 
     bystander = subprocess.Popen(["sleep", "30"])

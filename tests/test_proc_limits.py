@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance.harness.candidates import AgentCandidate, CandidateSpec
+from rckit.conformance.harness.candidates import AgentCandidate
+from rckit.conformance.harness.specs import CandidateSpec
 from rckit.conformance.support.proc_limits import ROW_NAMES, kernel_limits
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="no /proc/self/limits here")

@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rckit.conformance.environments.chroots import chroot_python, interpreters, is_built
 from rckit.conformance.environments.discovery import find, version_of
-from rckit.conformance.harness.candidates import AgentCandidate, Candidate, CandidateSpec
+from rckit.conformance.harness.candidates import AgentCandidate, Candidate
+from rckit.conformance.harness.specs import CandidateSpec
 from rckit.conformance.harness.values import (
     Attr,
     Exploding,

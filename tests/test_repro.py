@@ -20,7 +20,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from rckit.conformance.harness.candidates import split_chroot
+from rckit.conformance.harness.specs import split_chroot
 from rckit.conformance.outputs.repro.command import FAILED, ReproError, failures
 from rckit.conformance.outputs.repro.rerun import Ran, run
 from rckit.conformance.outputs.repro.script import Failure, render

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from rckit.conformance.harness.candidates import Info
+from rckit.conformance.harness.info import Info
 from rckit.platforms import Target, current
 from rckit.platforms.cprobe import build_and_run
 

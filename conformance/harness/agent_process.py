@@ -1,5 +1,6 @@
-"""The harness's side of the agent protocol: one running agent, its child sessions, and every
-guard on the way of a request.
+"""The harness's side of the agent protocol: one running agent, and every guard on the way of a
+request. Its child sessions are in rckit.conformance.harness.sessions, its time limits and hang
+budget in rckit.conformance.harness.timeouts.
 
 The route of one request, and what guards it:
 
@@ -29,51 +30,16 @@ import select
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from typing import IO, Any
 
 from rckit.conformance.harness import containment, exchanges
-from rckit.conformance.harness.values import Outcome, decode, encode, outcome_from_reply
+from rckit.conformance.harness.errors import AgentError, CannotJudge, NotJudged
+from rckit.conformance.harness.sessions import EndStatus, Session, SessionEnded, signal_called
+from rckit.conformance.harness.timeouts import CALL_TIMEOUT, EMULATION_SLOWDOWN, IMPORT_TIMEOUT, START_TIMEOUT, HangBudget
 
-__all__ = [
-    "CALL_TIMEOUT",
-    "EMULATION_SLOWDOWN",
-    "HANG_BUDGET",
-    "IMPORT_TIMEOUT",
-    "MAX_REPLY",
-    "START_TIMEOUT",
-    "AgentError",
-    "AgentProcess",
-    "CannotJudge",
-    "EndStatus",
-    "HangBudget",
-    "NotJudged",
-    "OutputTail",
-    "Session",
-    "SessionEnded",
-]
+__all__ = ["MAX_REPLY", "OUTPUT_TAIL", "AgentProcess", "OutputTail"]
 
 
-def _seconds(name: str, default: float) -> float:
-    """A time limit, from the environment variable ``name`` if set (the kit's own tests shorten them)."""
-    return float(os.environ.get(name, default))
-
-
-#: Seconds to wait for one reply unless the request says otherwise (a read-only call, a fork).
-CALL_TIMEOUT = _seconds("RCKIT_CALL_TIMEOUT", 10.0)
-#: Seconds for the interpreter to start the agent (it says hello before importing the candidate).
-START_TIMEOUT = _seconds("RCKIT_START_TIMEOUT", 60.0)
-#: Seconds for the candidate module to import.
-IMPORT_TIMEOUT = _seconds("RCKIT_IMPORT_TIMEOUT", 30.0)
-#: Seconds of waiting for a hung candidate, per harness process: a request never waits longer than
-#: what is left, and once it is spent the candidate's remaining tests are not judged (errors).
-HANG_BUDGET = _seconds("RCKIT_HANG_BUDGET", 30.0)
-#: How many times longer a candidate of another machine (run by qemu-user) may take for anything:
-#: its time limits and its hang budget are stretched by this factor once it has described itself.
-#: Measured here (2 cores, load 5): python3 under qemu-aarch64 starting a second python3 took
-#: 6.7-8.2 s (natively 0.2 s), so a test that execs a new interpreter ran past CALL_TIMEOUT and
-#: the hang budget, and every later test of the candidate went unjudged.
-EMULATION_SLOWDOWN = _seconds("RCKIT_EMULATION_SLOWDOWN", 5.0)
 #: The longest reply line accepted (bytes).
 MAX_REPLY = 8 << 20
 #: How much of the agent's output (stdout and stderr of the candidate) is kept for messages.
@@ -81,19 +47,12 @@ OUTPUT_TAIL = 16 << 10
 PROTOCOL_LOG_ENV = "RCKIT_PROTOCOL_LOG"
 
 
-def _signal_called(number: int) -> str | None:
-    """This machine's name for signal ``number`` (SIGKILL), or None if it has none."""
-    import signal
-
-    return signal.Signals(number).name if number in signal.Signals._value2member_map_ else None
-
-
 def _ended(status: int | None) -> str:
     """How the warden of an agent ended, in words (it exits 128 + N when the agent died of signal N)."""
     if status is None:
         return "is still running"
     number = -status if status < 0 else status - 128 if status > 128 else 0
-    name = _signal_called(number) if number else None
+    name = signal_called(number) if number else None
     return f"was killed by {name}" if name else f"exited with status {status}"
 
 
@@ -104,83 +63,6 @@ def _reason(error: Exception) -> str:
     head = lines[0].split(": ", 1)[-1] if lines else str(error)
     where = next((line for line in reversed(lines) if line.startswith("File ")), "")
     return head[:300] + (f" ({where[:200]})" if where else "")
-
-
-class AgentError(RuntimeError):
-    """The agent misbehaved: it died, timed out, or answered outside the protocol."""
-
-
-class NotJudged(AgentError):
-    """The candidate has used up its hang budget: nothing more is asked of it."""
-
-
-class CannotJudge(AgentError):
-    """The candidate cannot be judged at all: its interpreter does not start the agent, or its
-    module does not finish importing. ``str()`` is one line saying which."""
-
-
-@dataclass(frozen=True)
-class EndStatus:
-    """How a forked child session ended."""
-
-    exit_code: int | None
-    signal: int | None
-    core_dumped: bool
-    #: The signal's name on the candidate's platform, where numbers differ (SIGXCPU is 30 on MIPS).
-    signal_name: str | None = None
-
-    @classmethod
-    def from_reply(cls, ended: dict[str, Any]) -> EndStatus:
-        """The status an agent's ``ended`` message describes."""
-        return cls(ended["exit_code"], ended["signal"], ended["core_dumped"], ended.get("signal_name"))
-
-    def killed_by(self, name: str) -> bool:
-        """The child died of the signal called ``name`` on its own platform."""
-        return self.signal is not None and self.signal_name == name
-
-    def describe(self) -> str:
-        """Human words for assertion messages."""
-        if self.signal is not None:
-            name = self.signal_name or _signal_called(self.signal) or str(self.signal)
-            return f"killed by {name}" + (" (core dumped)" if self.core_dumped else "")
-        return f"exited with code {self.exit_code}"
-
-
-class SessionEnded(Exception):
-    """The child session ended while a request was in flight (a signal killed it, say)."""
-
-    def __init__(self, status: EndStatus) -> None:
-        super().__init__(status.describe())
-        self.status = status
-
-
-class HangBudget:
-    """Seconds of time limits a candidate may still run into; shared by its agents in one process."""
-
-    def __init__(self, seconds: float = HANG_BUDGET) -> None:
-        self.left = seconds
-        self.hangs: list[str] = []
-        self.stretched = False
-
-    def stretch(self, factor: float) -> None:
-        """Give an emulated candidate ``factor`` times the budget (once, however many agents)."""
-        if not self.stretched:
-            self.left *= factor
-            self.stretched = True
-
-    @property
-    def exhausted(self) -> bool:
-        """No time is left: requests are refused without waiting."""
-        return self.left <= 0
-
-    def spend(self, seconds: float, what: str) -> None:
-        """Record a hang of ``seconds`` while doing ``what``."""
-        self.left -= seconds
-        self.hangs.append(what)
-
-    def refusal(self) -> str:
-        """Why requests are refused now."""
-        return f"not judged: the candidate hung {len(self.hangs)} time(s) already ({'; '.join(self.hangs[:3])})"
 
 
 class OutputTail:
@@ -423,80 +305,3 @@ class AgentProcess:
                 self.proc.stdout.close()
         if self.log:
             self.log.close()
-
-
-class Session:
-    """A forked child of an agent: a disposable process in which limits may be changed."""
-
-    def __init__(self, agent: AgentProcess, pid: int) -> None:
-        self.agent = agent
-        self.pid = pid
-        self.status: EndStatus | None = None
-        agent.sessions[pid] = self
-
-    @property
-    def ended(self) -> bool:
-        """The child process is gone."""
-        return self.status is not None
-
-    def _ok(self, op: str, timeout: float = CALL_TIMEOUT, **fields: Any) -> Any:
-        if self.status is not None:
-            raise SessionEnded(self.status)
-        return self.agent.ok(op, to=self.pid, timeout=timeout, **fields)
-
-    def call(self, fn: str, *args: Any, **kwargs: Any) -> Outcome:
-        """Call ``module.fn(*args, **kwargs)`` in the child."""
-        raw = self._ok("call", fn=fn, args=[encode(a) for a in args], kwargs={k: encode(v) for k, v in kwargs.items()})
-        return outcome_from_reply(raw)
-
-    def getrlimit(self, resource: int) -> tuple[int, int]:
-        """The child's limits for ``resource``; AssertionError if the candidate cannot say."""
-        outcome = self.call("getrlimit", resource)
-        assert outcome.returned and isinstance(outcome.value, tuple), f"getrlimit({resource}) {outcome}"
-        return outcome.value
-
-    def act(self, action: str, timeout: float = CALL_TIMEOUT, **params: Any) -> dict[str, Any]:
-        """Run an agent action (see agent/actions.py) in the child and return its result."""
-        result: dict[str, Any] = self._ok("act", timeout=timeout, action=action, params=params)
-        return result
-
-    def act_then_end(self, action: str, timeout: float = CALL_TIMEOUT, **params: Any) -> tuple[dict[str, Any], EndStatus]:
-        """Run an action after which the child exits by itself (exec_report): its result, then
-        how the child ended."""
-        result = self.act(action, timeout=timeout, **params)
-        reply = self.agent.read_unsolicited(timeout)
-        if "ended" not in reply or self.status is None:
-            raise AgentError(f"{self.agent.label}: expected the end of session {self.pid}, got {reply}")
-        return result, self.status
-
-    def act_until_end(self, action: str, timeout: float = CALL_TIMEOUT, **params: Any) -> EndStatus | dict[str, Any]:
-        """Run an action that may kill the child: its EndStatus if it died, else its result."""
-        try:
-            return self.act(action, timeout=timeout, **params)
-        except SessionEnded as ended:
-            return ended.status
-
-    def attr(self, name: str) -> tuple[bool, Any]:
-        """(present, value) of a module attribute in the child."""
-        raw = self._ok("attr", name=name)
-        return raw["present"], decode(raw["value"]) if raw["present"] else None
-
-    def fork(self) -> Session:
-        """A grandchild session made by fork itself, whatever way the candidate's sessions are
-        made (this child waits until it ends); AgentError where the interpreter cannot fork."""
-        return Session(self.agent, self._ok("fork", via="fork")["pid"])
-
-    def close(self) -> EndStatus:
-        """End the child (if it is still alive) and return how it ended."""
-        if self.status is None:
-            reply = self.agent.request("exit", to=self.pid)
-            if "ended" not in reply:
-                raise AgentError(f"{self.agent.label}: exit of session {self.pid} answered {reply}")
-        assert self.status is not None
-        return self.status
-
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

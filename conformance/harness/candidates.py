@@ -17,13 +17,10 @@ setrlimit and prlimit-with-limits, which are only available on an isolated :clas
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
-import shlex
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,261 +29,21 @@ from typing import Any
 
 from rckit.conformance.agent import worker as agent_worker
 from rckit.conformance.harness import exchanges
-from rckit.conformance.harness.agent_process import (
-    CALL_TIMEOUT,
-    IMPORT_TIMEOUT,
-    AgentError,
-    AgentProcess,
-    CannotJudge,
-    HangBudget,
-    NotJudged,
-    Session,
-    SessionEnded,
-)
+from rckit.conformance.harness.agent_process import AgentProcess
 from rckit.conformance.harness.containment import contained_argv
+from rckit.conformance.harness.errors import AgentError, CannotJudge, NotJudged
+from rckit.conformance.harness.info import Info
+from rckit.conformance.harness.sessions import Session, SessionEnded
+from rckit.conformance.harness.specs import CandidateSpec, chroot_root, split_chroot
+from rckit.conformance.harness.staging import seen_inside, stage, stage_paths, temporary_folder
+from rckit.conformance.harness.timeouts import CALL_TIMEOUT, IMPORT_TIMEOUT, HangBudget
 from rckit.conformance.harness.values import Outcome, encode, outcome_from_reply
-from rckit.platforms import Identity, PlatformError, Target, os_family
-from rckit.platforms import select as select_target
 
-__all__ = [
-    "ISOLATION_MODES",
-    "PROGRAMS",
-    "AgentCandidate",
-    "Candidate",
-    "CandidateSpec",
-    "InProcessCandidate",
-    "Info",
-    "IsolationError",
-    "Registry",
-    "make_candidate",
-    "seen_inside",
-    "temporary_folder",
-]
-
-
-#: How a candidate's limit-changing examples get a process of their own (CandidateSpec.isolation).
-ISOLATION_MODES = ("auto", "fork", "spawn")
+__all__ = ["AgentCandidate", "Candidate", "InProcessCandidate", "IsolationError", "Registry", "make_candidate"]
 
 
 class IsolationError(RuntimeError):
     """A limit-changing call was attempted outside an isolated child session."""
-
-
-@dataclass(frozen=True)
-class CandidateSpec:
-    """What to judge: ``module`` in the interpreter ``python`` (None: the harness's own), found
-    on the import ``paths`` given (staged into a chroot), in an agent unless ``in_process``."""
-
-    module: str
-    python: tuple[str, ...] | None = None
-    env: tuple[tuple[str, str], ...] = ()
-    paths: tuple[str, ...] = ()
-    in_process: bool = False
-    #: How sessions are made: "auto" (fork where the interpreter can, probed), "fork" or "spawn".
-    isolation: str = "auto"
-
-    @property
-    def id(self) -> str:
-        """A stable id made from the spec alone (it names test parameters and report columns)."""
-        label = "in-process" if self.in_process else interpreter_label(self.python)
-        return f"{label}:{self.module}"
-
-    @classmethod
-    def parse(
-        cls, module: str, python: str | None, paths: Sequence[str] = (), in_process: bool = False, isolation: str = "auto"
-    ) -> CandidateSpec:
-        """From command-line strings; ``python`` may carry a prefix such as ``chroot DIR``."""
-        return cls(module, tuple(shlex.split(python)) if python else None, (), tuple(paths), in_process, isolation)
-
-
-def interpreter_label(argv: Sequence[str] | None) -> str:
-    """A short name for an interpreter command line: host, pyenv-3.12.1, pypy3, chroot-arm64."""
-    if not argv:
-        return "host"
-    root = chroot_root(argv)
-    exe = argv[-1]
-    parts = Path(exe).parts
-    if "versions" in parts and parts.index("versions") + 1 < len(parts):
-        name = "pyenv-" + parts[parts.index("versions") + 1]
-    else:
-        name = Path(exe).name
-    return f"chroot-{Path(root).name}/{name}" if root else name
-
-
-def chroot_root(argv: Sequence[str]) -> str | None:
-    """The new root of a ``chroot [options] DIR cmd...`` prefix, if the command has one."""
-    return split_chroot(argv)[0]
-
-
-def split_chroot(argv: Sequence[str]) -> tuple[str | None, list[str]]:
-    """(DIR, cmd) for ``chroot [options] DIR cmd...``; (None, argv) for any other command."""
-    if argv and Path(argv[0]).name == "chroot":
-        for index, arg in enumerate(argv[1:], 1):
-            if not arg.startswith("-"):
-                return arg, list(argv[index + 1 :])
-    return None, list(argv)
-
-
-class Info:
-    """What a candidate said about itself (the agent's describe reply), with derived facts."""
-
-    def __init__(self, raw: dict[str, Any], host_machine: str) -> None:
-        self.raw = raw
-        python, platform, process = raw["python"], raw["platform"], raw["process"]
-        self.implementation: str = python["implementation"]
-        self.version: str = python["version"]
-        self.version_tuple: tuple[int, ...] = tuple(python["version_info"][:3])
-        self.build: str = python.get("build", "release")
-        self.platform: str = os_family(platform["sys_platform"])
-        self.machine: str = platform["machine"]
-        self.pointer_bits: int = platform["pointer_bits"]
-        self.byteorder: str = platform["byteorder"]
-        self.libc: str = platform["libc"]
-        self.privileged: bool | None = process["privileged"]
-        self.euid: int = process["euid"]
-        self.names: list[str] = raw["module"]["names"]
-        self.constants: dict[str, int] = raw["module"].get("constants", {})
-        self.pid: int = process["pid"]
-        self.core_pattern: str | None = platform.get("core_pattern")
-        self.nr_open: int | None = platform.get("nr_open")
-        self.pid_max: int | None = platform.get("pid_max")
-        self.page_size: int = platform["page_size"]
-        self.mmap_page_size: int | None = platform.get("mmap_page_size")
-        self.import_error: dict[str, Any] | None = raw["module"]["import_error"]
-        self.emulated = self.machine != host_machine
-        #: How the agent makes sessions and children: "fork", or "spawn" (a fresh process).
-        self.isolation: str = raw.get("isolation", "fork")
-        #: What the interpreter can do, as the agent probed it: name -> {available, detail}.
-        self.capabilities: dict[str, dict[str, Any]] = raw.get("capabilities", {})
-        try:
-            self.target: Target | None = select_target(
-                Identity(self.platform, self.machine, self.pointer_bits, self.byteorder, self.libc)
-            )
-        except PlatformError:
-            self.target = None
-
-    @property
-    def infinity(self) -> int:
-        """The candidate's RLIM_INFINITY (AssertionError if it has none)."""
-        assert "RLIM_INFINITY" in self.constants, "the candidate has no RLIM_INFINITY"
-        return self.constants["RLIM_INFINITY"]
-
-    @property
-    def nlimits(self) -> int:
-        """How many resource numbers the platform has (RLIM_NLIMITS), from platforms/ data."""
-        if self.target is not None:
-            return self.target.constants.get("RLIM_NLIMITS", self.target.constants.get("RLIMIT_NLIMITS", 0))
-        return max((v for n, v in self.constants.items() if n.startswith("RLIMIT_")), default=-1) + 1
-
-    def resource(self, name: str) -> int:
-        """The number of resource ``name`` on the candidate's platform (from platforms/ data, so a
-        candidate that lacks the constant can still be asked about the resource)."""
-        if self.target is not None and name in self.target.constants:
-            return self.target.constants[name]
-        return self.constants[name]
-
-    @property
-    def platform_id(self) -> str:
-        """The platforms/ entry id, or a description of the unknown platform."""
-        if self.target is not None:
-            return self.target.id
-        return f"{self.platform}-{self.machine}-{self.libc} (no platforms/ entry)"
-
-    def summary(self) -> dict[str, Any]:
-        """The facts a report shows about a candidate."""
-        return {
-            "implementation": self.implementation,
-            "python": self.version,
-            "build": self.build,
-            "platform": self.platform_id,
-            "privileged": self.privileged,
-            "euid": self.euid,
-            "emulated": self.emulated,
-            "module_file": self.raw["module"]["file"],
-            "import_error": self.import_error,
-            "isolation": self.isolation,
-            "capabilities": {name: bool(cap.get("available")) for name, cap in self.capabilities.items()},
-            "missing": {name: str(cap.get("detail")) for name, cap in self.capabilities.items() if not cap.get("available")},
-        }
-
-    def can(self, capability: str) -> bool:
-        """The interpreter has ``capability`` (fork, spawn, threads, exec, signals, proc)."""
-        return bool(self.capabilities.get(capability, {}).get("available", True))
-
-    def lacks(self, capability: str) -> str:
-        """Why the interpreter lacks ``capability``, in words for an n/a reason."""
-        detail = self.capabilities.get(capability, {}).get("detail", "not probed")
-        return f"the interpreter cannot {CAPABILITY_WORDS.get(capability, capability)} ({detail})"
-
-
-#: What each capability lets an interpreter do, for n/a reasons ("the interpreter cannot fork").
-CAPABILITY_WORDS = {
-    "fork": "fork",
-    "spawn": "start a process without fork",
-    "threads": "start threads",
-    "exec": "exec a program",
-    "signals": "handle signals",
-    "proc": "read /proc",
-}
-
-
-# --- staging: the files an agent needs, copied where its interpreter can read them ------------
-
-_stages: dict[str, tuple[str, str]] = {}
-#: The agent package, in every stage under this name of its own beside the ``rckit`` packages: the
-#: folder a program runs from is first on its sys.path, and a candidate's own modules named like
-#: the agent's (main, worker, ...) must not be found there, so boot.py takes it off and imports
-#: the agent as this package (the one top-level name the stage adds, and one no candidate uses).
-PROGRAMS = "_rckit_agent"
-
-
-def temporary_folder(prefix: str, root: str | None, forget: bool = True) -> Path:
-    """A fresh folder in the temporary directory the candidate sees: /tmp inside the chroot
-    ``root``, else this machine's. With ``forget`` it is removed when the harness exits."""
-    base = Path(root) / "tmp" if root else Path(tempfile.gettempdir())
-    base.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
-    if forget:
-        atexit.register(shutil.rmtree, folder, True)
-    return folder
-
-
-def seen_inside(root: str | None, path: Path) -> str:
-    """``path`` (a harness path under the chroot ``root``, if any) as the candidate sees it."""
-    return "/" + str(path.relative_to(root)) if root else str(path)
-
-
-def stage(root: str | None) -> tuple[str, str]:
-    """Copy the agent package (rckit.conformance.agent, with boot.py, which starts it, and
-    exec_limits.py, the program it exec's) as PROGRAMS and the rckit.reference / rckit.platforms
-    packages beside it, in a fresh directory (under ``root`` for a chroot). Returns (the program
-    that starts an agent, import path) as the candidate sees them."""
-    key = root or ""
-    if key in _stages:
-        return _stages[key]
-    from rckit import platforms, reference
-
-    directory = temporary_folder("rckit-stage-", root)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(Path(agent_worker.__file__).parent, directory / PROGRAMS, ignore=ignore)
-    (directory / "rckit").mkdir()
-    shutil.copytree(next(iter(reference.__path__)), directory / "rckit" / "reference", ignore=ignore)
-    shutil.copytree(next(iter(platforms.__path__)), directory / "rckit" / "platforms", ignore=ignore)
-    seen = seen_inside(root, directory)
-    _stages[key] = (f"{seen}/{PROGRAMS}/boot.py", seen)
-    return _stages[key]
-
-
-def stage_paths(paths: Sequence[str], root: str | None) -> list[str]:
-    """The user's import folders as the candidate sees them: as given, or copied into a chroot."""
-    if root is None:
-        return [str(Path(p).resolve()) for p in paths]
-    seen = []
-    for path in paths:
-        inside = temporary_folder("rckit-path-", root)
-        shutil.copytree(path, inside, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        seen.append(seen_inside(root, inside))
-    return seen
 
 
 MUTATING = "setrlimit"

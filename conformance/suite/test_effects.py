@@ -8,8 +8,8 @@ import errno
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from rckit.conformance.harness.agent_process import EndStatus, Session
 from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.sessions import EndStatus, Session
 from rckit.conformance.support.applicability import not_applicable, require
 
 rule = pytest.mark.rule

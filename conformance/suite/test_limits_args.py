@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from rckit.conformance.harness.agent_process import Session
 from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.sessions import Session
 from rckit.conformance.harness.values import IndexOnly, IntOnly, Iter, Opaque, Outcome
 from rckit.conformance.support import strategies as S
 from rckit.conformance.support.applicability import not_applicable

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 from rckit.conformance.harness import exchanges
-from rckit.conformance.harness.agent_process import Session
 from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.sessions import Session
 from rckit.conformance.support import strategies as S
 from rckit.conformance.support.limit_range import limit_range
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rckit.conformance.harness.agent_process import Session
-from rckit.conformance.harness.candidates import Candidate, Info
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.info import Info
+from rckit.conformance.harness.sessions import Session
 from rckit.conformance.support import strategies as S
 from rckit.conformance.support.applicability import not_applicable
 from rckit.conformance.support.limit_range import limit_range

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rckit.conformance.harness.agent_process import Session
 from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.sessions import Session
 from rckit.conformance.harness.values import Foreign, decode
 from rckit.conformance.support import strategies as S
 from rckit.conformance.support.applicability import not_applicable, require

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from rckit.conformance.harness.candidates import Info
+from rckit.conformance.harness.info import Info
 from rckit.conformance.support.applicability import not_applicable
 from rckit.spec import load
 

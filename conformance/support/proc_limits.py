@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rckit.conformance.harness.candidates import Info
+from rckit.conformance.harness.info import Info
 
 __all__ = ["ROW_NAMES", "kernel_limits"]
 

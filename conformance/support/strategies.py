@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
-from rckit.conformance.harness.candidates import Info
+from rckit.conformance.harness.info import Info
 from rckit.conformance.harness.values import Exploding, IntOnly, Opaque
 
 __all__ = [

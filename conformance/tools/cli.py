@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from rckit.conformance import SUITE
 from rckit.conformance.environments.discovery import REFERENCE_MIN, discover, in_chroots, version_or_cause
-from rckit.conformance.harness.candidates import ISOLATION_MODES
+from rckit.conformance.harness.specs import ISOLATION_MODES
 
 __all__ = ["SUITE", "Plan", "main", "plan", "pytest_args"]
 

@@ -12,15 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from rckit.conformance.harness.candidates import (
-    AgentCandidate,
-    CandidateSpec,
-    seen_inside,
-    split_chroot,
-    stage,
-    stage_paths,
-    temporary_folder,
-)
+from rckit.conformance.harness.candidates import AgentCandidate
+from rckit.conformance.harness.specs import CandidateSpec, split_chroot
+from rckit.conformance.harness.staging import seen_inside, stage, stage_paths, temporary_folder
 from rckit.conformance.outputs.repro.script import Failure
 
 __all__ = ["Ran", "run"]
