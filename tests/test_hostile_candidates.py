@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rckit.conformance.harness.containment import PID_NAMESPACES
+from rckit.conformance.environments.containment import PID_NAMESPACES
 
 from tests.conftest import run_suite
 
@@ -268,7 +268,7 @@ def test_a_chrooted_warden_ends_what_its_agent_left_when_the_agent_ends() -> Non
     children; when its command ends it still kills what the command left (here a child that
     sleeps 60 s) and exits, instead of waiting for it."""
     from rckit.conformance.environments import chroots
-    from rckit.conformance.harness.containment import contained_argv
+    from rckit.conformance.environments.containment import contained_argv
 
     if not PID_NAMESPACES:
         pytest.skip("PID namespaces need root and unshare here")

@@ -52,7 +52,7 @@ def test_prlimit_on_a_foreign_process_is_refused(as_object: bool) -> None:
     """However the pid is spelled, a child session may not set another process's limits: in a
     PID namespace of its own the process does not exist for the candidate; without one the agent
     refuses the call."""
-    from rckit.conformance.harness.containment import PID_NAMESPACES
+    from rckit.conformance.environments.containment import PID_NAMESPACES
     from rckit.conformance.harness.errors import AgentError
     from rckit.conformance.harness.values import IndexOnly
 

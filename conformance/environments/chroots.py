@@ -28,7 +28,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rckit.conformance.harness.containment import contained_argv
+from rckit.conformance.environments.containment import contained_argv
 from rckit.platforms import DebianArchitecture, DebianRelease, Target, debian_architectures, debian_releases, targets
 
 __all__ = [
@@ -257,7 +257,7 @@ def _top_up(wanted: DebianRelease, directory: Path) -> None:
 def enter_argv(root: str, command: Sequence[str]) -> list[str]:
     """The command line that runs ``command`` inside ``root``, under a warden: in PID and mount
     namespaces of its own with a /proc of its own where the machine allows (root and util-linux
-    ``unshare``), else a plain chroot (see rckit.conformance.harness.containment)."""
+    ``unshare``), else a plain chroot (see rckit.conformance.environments.containment)."""
     return contained_argv(command, root)
 
 

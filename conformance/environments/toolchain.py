@@ -11,9 +11,8 @@ import subprocess
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from rckit.conformance.harness.info import Info
 from rckit.platforms import Target, current
 from rckit.platforms.cprobe import build_and_run
 
@@ -30,6 +29,20 @@ __all__ = [
 ]
 
 INJECT_SOURCE = Path(__file__).resolve().parent / "c" / "inject.c"
+
+
+class Described(Protocol):
+    """What the ``*_for`` functions read of a candidate (rckit.conformance.harness.info.Info): its
+    platform entry, the id of its platform, and its description (for its multiarch triplet)."""
+
+    @property
+    def target(self) -> Target | None: ...
+
+    @property
+    def platform_id(self) -> str: ...
+
+    @property
+    def raw(self) -> dict[str, Any]: ...
 
 
 class Toolchain:
@@ -111,7 +124,7 @@ def missing(target: Target, triplet: str | None = None) -> list[str]:
     return problems
 
 
-def _own_triplet(info: Info) -> str | None:
+def _own_triplet(info: Described) -> str | None:
     """The candidate's own Debian multiarch triplet where it is not its platform entry's
     (armel's arm-linux-gnueabi under the armhf entry: a library built for the hard-float ABI is
     refused by an armel interpreter's loader)."""
@@ -121,7 +134,7 @@ def _own_triplet(info: Info) -> str | None:
     return multiarch
 
 
-def _triplet(info: Info) -> str | None:
+def _triplet(info: Described) -> str | None:
     """The candidate's own triplet (``_own_triplet``) where its cross compiler is installed."""
     own = _own_triplet(info)
     return own if own and shutil.which(f"{own}-gcc") else None
@@ -139,7 +152,7 @@ def _probe(target_id: str, triplet: str | None = None) -> dict[str, Any] | None:
     return outputs[target.rlimit.cflags]
 
 
-def probe_for(info: Info) -> dict[str, Any] | None:
+def probe_for(info: Described) -> dict[str, Any] | None:
     """The C probe's output for the candidate's platform (cached), or None without a toolchain."""
     if info.target is None:
         return None
@@ -162,7 +175,7 @@ def _inject_library(target_id: str, triplet: str | None = None) -> Path | None:
     return output
 
 
-def inject_library_for(info: Info) -> Path | None:
+def inject_library_for(info: Described) -> Path | None:
     """The fault-injection library built for the candidate's platform (cached), or None when
     there is no compiler for it here (``missing_for`` says what to install)."""
     if info.target is None:
@@ -170,7 +183,7 @@ def inject_library_for(info: Info) -> Path | None:
     return _inject_library(info.target.id, _triplet(info))
 
 
-def missing_for(info: Info) -> str:
+def missing_for(info: Described) -> str:
     """Why ``inject_library_for`` has no library for the candidate: the compiler (and emulator)
     missing here, each with the Debian package that brings it; empty when it has one."""
     if info.target is None:

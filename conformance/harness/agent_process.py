@@ -17,7 +17,7 @@ The route of one request, and what guards it:
 
 Whatever the candidate writes to stdout or stderr is drained by a thread into a bounded tail
 (:class:`OutputTail`), so output at any volume costs neither memory nor a blocked agent. The agent
-runs under a warden (rckit.conformance.harness.containment), which ends every process it leaves behind.
+runs under a warden (rckit.conformance.environments.containment), which ends every process it leaves behind.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ import threading
 import time
 from typing import IO, Any
 
-from rckit.conformance.harness import containment, exchanges
+from rckit.conformance.environments import containment
+from rckit.conformance.harness import exchanges
 from rckit.conformance.harness.errors import AgentError, CannotJudge, NotJudged
 from rckit.conformance.harness.sessions import EndStatus, Session, SessionEnded, signal_called
 from rckit.conformance.harness.timeouts import CALL_TIMEOUT, EMULATION_SLOWDOWN, IMPORT_TIMEOUT, START_TIMEOUT, HangBudget

@@ -5,7 +5,7 @@
   inside ``chroot DIR``.
   Candidate code never runs in the harness's process; rckit.conformance.harness.agent_process guards
   every request (time limits, a hang budget, reply size, output) and the warden of
-  rckit.conformance.harness.containment ends whatever the candidate leaves behind.
+  rckit.conformance.environments.containment ends whatever the candidate leaves behind.
 * :class:`InProcessCandidate`, only when asked for (``--in-process``), imports the module into the
   harness's interpreter. Read-only calls run right here, unguarded; anything that changes limits
   still runs in a child forked from an agent.
@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from rckit.conformance.agent import worker as agent_worker
+from rckit.conformance.environments.containment import contained_argv
 from rckit.conformance.harness import exchanges
 from rckit.conformance.harness.agent_process import AgentProcess
-from rckit.conformance.harness.containment import contained_argv
 from rckit.conformance.harness.errors import AgentError, CannotJudge, NotJudged
 from rckit.conformance.harness.info import Info
 from rckit.conformance.harness.sessions import Session, SessionEnded

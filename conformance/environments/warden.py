@@ -1,6 +1,6 @@
 """The keeper of one agent: starts it, adopts whatever it leaves behind, and ends it all.
 
-    python -m rckit.conformance.harness.warden [--root DIR] [--proc] -- COMMAND...
+    python -m rckit.conformance.environments.warden [--root DIR] [--proc] -- COMMAND...
 
 The harness starts every agent under a warden. The warden runs COMMAND (chrooted into DIR if
 given) as its child, makes itself the child subreaper of everything below (Linux), so that a
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["--"]:
         args = args[1:]
     if not args:
-        sys.stderr.write("usage: python -m rckit.conformance.harness.warden [--root DIR] [--proc] -- COMMAND...\n")
+        sys.stderr.write("usage: python -m rckit.conformance.environments.warden [--root DIR] [--proc] -- COMMAND...\n")
         return 2
     prctl(_PR_SET_CHILD_SUBREAPER, 1)
     if proc:

@@ -1,6 +1,6 @@
 """How a candidate's processes are kept in: every agent starts under a warden.
 
-* The warden (:mod:`rckit.conformance.harness.warden`) runs the agent as its child and adopts, as child
+* The warden (:mod:`rckit.conformance.environments.warden`) runs the agent as its child and adopts, as child
   subreaper, every process below it that loses its parent (a daemon that called ``setsid``
   included); when the agent ends, or the harness tells it to (SIGTERM), it kills them all.
 * The warden dies with the harness process that started it: PR_SET_PDEATHSIG delivers SIGTERM
@@ -22,7 +22,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 
-from rckit.conformance.harness.warden import PR_SET_PDEATHSIG, prctl
+from rckit.conformance.environments.warden import PR_SET_PDEATHSIG, prctl
 
 __all__ = ["PID_NAMESPACES", "contained_argv", "end", "preexec"]
 
@@ -57,7 +57,7 @@ def contained_argv(command: Sequence[str], root: str | None = None) -> list[str]
     """The command line that runs ``command`` (chrooted into ``root`` if given) under a warden,
     in PID and mount namespaces of its own where the machine allows."""
     where = ["--root", root] if root else []
-    warden = [sys.executable, "-m", "rckit.conformance.harness.warden", *where]
+    warden = [sys.executable, "-m", "rckit.conformance.environments.warden", *where]
     if PID_NAMESPACES:
         unshare = ["unshare", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private"]
         return [*unshare, *warden, "--proc", "--", *command]
