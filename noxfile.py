@@ -97,7 +97,9 @@ def lint(session: nox.Session) -> None:
     (PACKAGES / "rckit").mkdir(parents=True)
     for part in ("spec", "reference", "platforms", "conformance"):
         (PACKAGES / "rckit" / part).symlink_to(ROOT / part)
+    (PACKAGES / "rckit" / "__main__.py").symlink_to(ROOT / "rckit" / "__main__.py")  # python -m rckit
     packages = [arg for part in ("spec", "reference", "platforms", "conformance") for arg in ("-p", f"rckit.{part}")]
+    packages += ["-m", "rckit.__main__"]
     session.run("mypy", *packages, env={"MYPYPATH": str(PACKAGES)})
     session.run("mypy", "tests", "benchmarks", "fuzz", "mutation", "noxfile.py", env={"MYPYPATH": str(PACKAGES)})
 
