@@ -32,7 +32,7 @@ from rckit.conformance.support.applicability import NA_PREFIX
 from rckit.platforms import debian_architectures
 from rckit.spec import load
 
-__all__ = ["EXPECTATION_PROPERTY", "PROPERTY", "Aggregator", "candidate_specs", "falsifying_lines"]
+__all__ = ["EXPECTATION_PROPERTY", "PROPERTY", "Aggregator", "_candidate_specs", "_falsifying_lines"]
 
 PROPERTY = "rckit"
 #: The user property that carries the known deviation a test was marked with (file, reason, link).
@@ -41,7 +41,7 @@ EXPECTATION_PROPERTY = "rckit-expectation"
 FALSIFYING_HEADERS = re.compile(r"^(Falsifying (explicit )?example|Failing test case|state = )")
 MAX_FALSIFYING_LINES = 60
 DEFAULT_IMPLS = ("resource", "rckit.reference.resource")
-snapshot_key = pytest.StashKey[LimitsSnapshot]()
+_snapshot_key = pytest.StashKey[LimitsSnapshot]()
 specs_key = pytest.StashKey[list[CandidateSpec]]()
 
 
@@ -114,7 +114,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def candidate_specs(config: pytest.Config) -> list[CandidateSpec]:
+def _candidate_specs(config: pytest.Config) -> list[CandidateSpec]:
     """The candidates of this run, from --candidate, or --impl x --python, or the defaults; each
     with the --path folders, in its own agent unless --in-process (for the harness's interpreter)."""
     paths = config.getoption("rckit_paths")
@@ -138,8 +138,8 @@ def candidate_specs(config: pytest.Config) -> list[CandidateSpec]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the spec rules (rckit.spec) this conformance test checks")
-    config.stash[specs_key] = candidate_specs(config)
-    config.stash[snapshot_key] = LimitsSnapshot.take()
+    config.stash[specs_key] = _candidate_specs(config)
+    config.stash[_snapshot_key] = LimitsSnapshot.take()
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Aggregator(config), "rckit-aggregator")
 
@@ -221,7 +221,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    problems = session.config.stash[snapshot_key].changes()
+    problems = session.config.stash[_snapshot_key].changes()
     if problems:
         sys.stderr.write("rckit: the run changed the harness's own limits:\n  " + "\n  ".join(problems) + "\n")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -295,7 +295,7 @@ class Aggregator:
             reason=reason,
             duration=round(report.duration, 3) + (previous.duration if previous else 0.0),
             expectation=json.loads(str(expectation)) if expectation and status in ("xfail", "xpass") else None,
-            falsifying=falsifying_lines(str(report.longrepr)) if status in ("fail", "error", "xfail") else [],
+            falsifying=_falsifying_lines(str(report.longrepr)) if status in ("fail", "error", "xfail") else [],
             example=json.loads(str(props[exchanges.PROPERTY])) if exchanges.PROPERTY in props else None,
         )
 
@@ -306,7 +306,7 @@ class Aggregator:
         meta = {
             "command": "pytest " + shlex.join(self.config.invocation_params.args),
             "profile": self.config.getoption("--rckit-profile"),
-            "runner_limits_unchanged": not self.config.stash[snapshot_key].changes(),
+            "runner_limits_unchanged": not self.config.stash[_snapshot_key].changes(),
         }
         return build(load(), list(self.results.values()), candidates, meta)
 
@@ -352,7 +352,7 @@ def classify(report: pytest.TestReport) -> tuple[str | None, str]:
     return None, ""
 
 
-def falsifying_lines(text: str) -> list[str]:
+def _falsifying_lines(text: str) -> list[str]:
     """The falsifying example hypothesis attached to a failure (the failing call, each draw, a
     state machine's steps), read from pytest's rendering of it; [] when there is none. Object
     addresses are dropped: they differ on every run."""

@@ -21,7 +21,7 @@ import os
 import sys
 
 
-def cache_of(source):
+def _cache_of(source):
     # type: (str) -> str
     """Where this interpreter keeps the bytecode of ``source``."""
     if sys.version_info[0] == 2:
@@ -31,7 +31,7 @@ def cache_of(source):
     return importlib.util.cache_from_source(source)
 
 
-def compile_tree(top):
+def _compile_tree(top):
     # type: (str) -> None
     """Compile every .py file under ``top`` that this interpreter can compile (the reference is
     Python 3.8+; an older interpreter keeps its source, and a file that does not compile is
@@ -47,7 +47,7 @@ def compile_tree(top):
                     pass
 
 
-def leave_sys_path(folder):
+def _leave_sys_path(folder):
     # type: (str) -> None
     """Take ``folder`` (this program's own, which Python puts first) off sys.path: a candidate's
     own modules named like the agent's must be the ones it imports."""
@@ -59,10 +59,10 @@ def main():
     """Compile the stage if this interpreter has not yet, then run the agent's main."""
     package = os.path.dirname(os.path.abspath(__file__))
     stage = os.path.dirname(package)
-    leave_sys_path(package)
+    _leave_sys_path(package)
     try:
-        if not os.path.exists(cache_of(os.path.join(package, "main.py"))):
-            compile_tree(stage)  # the agent and the rckit packages beside it
+        if not os.path.exists(_cache_of(os.path.join(package, "main.py"))):
+            _compile_tree(stage)  # the agent and the rckit packages beside it
     except Exception:  # no bytecode cache here (cache_tag None, say): the agent runs from source
         pass
     sys.path.insert(0, stage)

@@ -14,7 +14,7 @@ from .processes import set_cloexec
 PROTOCOL_FD_MIN = 200
 
 
-def private_copy(fd):
+def _private_copy(fd):
     """A close-on-exec duplicate of ``fd`` numbered PROTOCOL_FD_MIN or above."""
     import fcntl
 
@@ -30,7 +30,7 @@ def take_protocol_streams():
     """Move the protocol off stdin and stdout before any candidate code runs: stdin then reads
     /dev/null and stdout writes where stderr does, so a candidate that prints, reads or closes
     its standard streams cannot corrupt or cut the protocol."""
-    channel = Channel(private_copy(0), private_copy(1))
+    channel = Channel(_private_copy(0), _private_copy(1))
     quiet_standard_streams()
     return channel
 

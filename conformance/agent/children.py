@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple  # noqa: F401
 
 
-def child_privilege(params):
+def _child_privilege(params):
     """Exit 0 if this process can raise a hard limit it lowered, 1 if it cannot, 2 if unknown."""
     lib = stdlib_resource()
     if lib is None and params.get("module"):
@@ -37,19 +37,19 @@ def child_privilege(params):
         return 1
 
 
-def child_import(params):
+def _child_import(params):
     """Exit 0 if ``module`` imports from ``file`` here, else 1."""
     module = __import__(params["module"], fromlist=["_"])
     return 0 if getattr(module, "__file__", None) == params["file"] else 1
 
 
-def child_spin(params):
+def _child_spin(params):
     """Burn ``seconds`` of CPU, then exit."""
     act_spin({"seconds": params["seconds"]}, None)
     return 0
 
 
-def child_workloads(params):
+def _child_workloads(params):
     """Run each workload of ``kinds`` (see workload), then exit."""
     for kind in params["kinds"]:
         prepare, run, clean_up = workload(kind, params)
@@ -59,13 +59,13 @@ def child_workloads(params):
     return 0
 
 
-def child_compete(params):
+def _child_compete(params):
     """Compute until killed: a competitor for the CPU."""
     while True:
         sum(range(2000))
 
 
-def child_sleep(params):
+def _child_sleep(params):
     """Sleep (a target for prlimit), first as user ``uid`` if given and this process is root."""
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
@@ -80,10 +80,10 @@ def child_sleep(params):
 
 #: The programs a child process runs (start_child): forked, or as ``boot.py --child KIND JSON``.
 CHILD_PROGRAMS = {
-    "privilege": child_privilege,
-    "import": child_import,
-    "spin": child_spin,
-    "workloads": child_workloads,
-    "compete": child_compete,
-    "sleep": child_sleep,
+    "privilege": _child_privilege,
+    "import": _child_import,
+    "spin": _child_spin,
+    "workloads": _child_workloads,
+    "compete": _child_compete,
+    "sleep": _child_sleep,
 }

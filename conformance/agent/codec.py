@@ -233,7 +233,7 @@ def describe_exception(exc, module):
     """type, mro, message and errno of an exception."""
     error_class = getattr(module, "error", None) if module is not None else None
     try:
-        number = exception_errno(exc)
+        number = _exception_errno(exc)
     except BaseException:
         number = None
     return {
@@ -246,7 +246,7 @@ def describe_exception(exc, module):
     }
 
 
-def exception_errno(exc):
+def _exception_errno(exc):
     """The errno an exception carries: .errno, or (Python 2's resource.error) args (errno, text)."""
     number = getattr(exc, "errno", None)
     if isinstance(number, integer_types):

@@ -30,7 +30,7 @@ def proc_status():
     return result
 
 
-def libc_name():
+def _libc_name():
     if not sys.platform.startswith("linux"):
         return "system"
     # The C library this very process mapped; a glibc system may also have musl installed.
@@ -79,7 +79,7 @@ def can_raise_hard_limit(module, paths=()):
     return {0: True, 1: False}.get(code)
 
 
-def describe_process(module, paths=()):
+def _describe_process(module, paths=()):
     status = proc_status()
     cap = status.get("CapEff")
     return {
@@ -91,7 +91,7 @@ def describe_process(module, paths=()):
     }
 
 
-def module_constants(module):
+def _module_constants(module):
     """The module's RLIMIT_*, RUSAGE_* and RLIM_* integers."""
     found = {}
     for name in dir(module) if module is not None else ():
@@ -110,7 +110,7 @@ def multiarch():
         return ""
 
 
-def probe_spawn():
+def _probe_spawn():
     """Whether this interpreter starts a fresh process of itself without forking (tried: it runs
     ``-c ""`` and must exit 0)."""
     how = "os.posix_spawn" if hasattr(os, "posix_spawn") else "subprocess"
@@ -125,7 +125,7 @@ def probe_spawn():
     return {"available": True, "detail": how}
 
 
-def probe_threads():
+def _probe_threads():
     if not HAVE_THREADS:
         return {"available": False, "detail": "no threading module"}
     try:
@@ -144,15 +144,15 @@ def describe_capabilities():
     are tried; the others are looked up."""
     fork = PROCESSES["fork"] or probe_fork()
     if PROCESSES["mode"] == "spawn":
-        spawn = probe_spawn()
+        spawn = _probe_spawn()
     else:
-        present = hasattr(os, "posix_spawn") or has_module("subprocess")
+        present = hasattr(os, "posix_spawn") or _has_module("subprocess")
         spawn = {"available": present, "detail": "not tried: sessions fork" if present else "no os.posix_spawn or subprocess"}
     missing_signals = [name for name in ("SIGXCPU", "SIGXFSZ", "SIGABRT") if not HAVE_SIGNAL or not hasattr(signal, name)]
     return {
         "fork": fork,
         "spawn": spawn,
-        "threads": probe_threads(),
+        "threads": _probe_threads(),
         "exec": {"available": hasattr(os, "execv"), "detail": "os.execv" if hasattr(os, "execv") else "os has no execv"},
         "signals": {
             "available": HAVE_SIGNAL and hasattr(signal, "signal") and not missing_signals,
@@ -181,11 +181,11 @@ def describe(module_name, module, import_error, paths=()):
             "machine": os.uname()[4],
             "pointer_bits": struct.calcsize("P") * 8,
             "byteorder": sys.byteorder,
-            "libc": libc_name(),
+            "libc": _libc_name(),
             "multiarch": multiarch(),
             "core_pattern": read_text("/proc/sys/kernel/core_pattern"),
-            "nr_open": read_int("/proc/sys/fs/nr_open"),
-            "pid_max": read_int("/proc/sys/kernel/pid_max"),
+            "nr_open": _read_int("/proc/sys/fs/nr_open"),
+            "pid_max": _read_int("/proc/sys/kernel/pid_max"),
             "page_size": os.sysconf("SC_PAGESIZE"),
             "mmap_page_size": mmap_page_size(),
         },
@@ -194,10 +194,10 @@ def describe(module_name, module, import_error, paths=()):
             "file": getattr(module, "__file__", None),
             "import_error": import_error,
             "names": names,
-            "constants": module_constants(module),
+            "constants": _module_constants(module),
         },
-        "process": describe_process(module, paths),
-        "features": {"ctypes": has_module("ctypes"), "threads": HAVE_THREADS, "waitid": hasattr(os, "waitid")},
+        "process": _describe_process(module, paths),
+        "features": {"ctypes": _has_module("ctypes"), "threads": HAVE_THREADS, "waitid": hasattr(os, "waitid")},
         "isolation": PROCESSES["mode"],
         "capabilities": describe_capabilities(),
     }
@@ -212,7 +212,7 @@ def mmap_page_size():
         return None
 
 
-def has_module(name):
+def _has_module(name):
     try:
         __import__(name)
         return True
@@ -228,6 +228,6 @@ def read_text(path):
         return None
 
 
-def read_int(path):
+def _read_int(path):
     text = read_text(path)
     return int(text) if text and text.lstrip("-").isdigit() else None

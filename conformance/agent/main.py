@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple  # noqa: F401
 
 
-def parse_arguments(argv):
+def _parse_arguments(argv):
     """The agent's command line: (options, None), or (None, the error)."""
     options = {"module": "resource", "paths": [], "isolation": "auto", "session": None, "child": None,
                "spare": None, "sys_path": None}  # type: Dict[str, Any]
@@ -46,7 +46,7 @@ def parse_arguments(argv):
     return options, None
 
 
-def settle_processes(isolation):
+def _settle_processes(isolation):
     """How this agent makes processes: fork where it works (probed) unless spawn is asked for."""
     PROCESSES["fork"] = probe_fork()
     forks = isolation != "spawn" and PROCESSES["fork"]["available"]
@@ -54,7 +54,7 @@ def settle_processes(isolation):
 
 
 def main(argv):
-    options, problem = parse_arguments(argv)
+    options, problem = _parse_arguments(argv)
     if options is None:
         sys.stderr.write(problem + "\n")
         return 2
@@ -73,12 +73,12 @@ def main(argv):
     if HAVE_SIGNAL:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
     if options["session"] is not None:
-        return serve_session(options)
+        return _serve_session(options)
     channel = take_protocol_streams()
     # Said before the candidate is imported: the harness can tell an interpreter that does not
     # start from a module whose import does not end.
     channel.send({"id": None, "hello": {"protocol": PROTOCOL_VERSION, "pid": os.getpid()}})
-    settle_processes(options["isolation"])
+    _settle_processes(options["isolation"])
     PROCESSES["root"] = True
     if PROCESSES["mode"] == "fork":
         # Once here rather than in each child that drops privileges (tens of ms each, seconds
@@ -96,7 +96,7 @@ def main(argv):
     return serve(worker, channel)
 
 
-def serve_session(options):
+def _serve_session(options):
     """A spawned session (open_session): the protocol is on the inherited descriptors; answer
     the request that opened it with this pid once the candidate is imported, then serve."""
     read_fd, write_fd, rid = options["session"]

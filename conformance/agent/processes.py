@@ -100,7 +100,7 @@ def reaped(pid, status):
         process.returncode = status
 
 
-def stage_program():
+def _stage_program():
     """boot.py beside this file: it starts the agent from the stage's bytecode."""
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "boot.py")
 
@@ -108,20 +108,20 @@ def stage_program():
 def agent_command(arguments):
     """The command line of a fresh agent (a session or a child program) with ``arguments``.
     Where it imports the candidate from the same file all the same (tried once, see
-    quick_start_works), it starts without the site module (-S) and is given this process's
+    _quick_start_works), it starts without the site module (-S) and is given this process's
     sys.path instead: site's .pth files cost 20-40 ms at each start here (an editable install's
     finder, a certificate bundle), several times what a session does."""
-    if quick_start_works():
-        return quick_command(arguments)
-    return [sys.executable, stage_program()] + arguments
+    if _quick_start_works():
+        return _quick_command(arguments)
+    return [sys.executable, _stage_program()] + arguments
 
 
-def quick_command(arguments):
+def _quick_command(arguments):
     """A fresh agent with ``arguments``, started without site and given this process's sys.path."""
-    return [sys.executable, "-S", stage_program(), "--sys-path", json.dumps(sys.path)] + arguments
+    return [sys.executable, "-S", _stage_program(), "--sys-path", json.dumps(sys.path)] + arguments
 
 
-def quick_start_works():
+def _quick_start_works():
     """Whether ``python -S`` with this sys.path imports the candidate from the file this process
     imported (tried once; False before the candidate is imported, or where it is not found so)."""
     module = PROCESSES["module"]
@@ -129,7 +129,7 @@ def quick_start_works():
         PROCESSES["quick"] = False  # while trying (the try itself starts without -S)
         params = {"module": module.__name__, "file": getattr(module, "__file__", None)}
         try:
-            _, status = reap(start_process(quick_command(["--child", "import", json.dumps(params)])))
+            _, status = reap(start_process(_quick_command(["--child", "import", json.dumps(params)])))
         except OSError:
             return False
         PROCESSES["quick"] = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

@@ -16,7 +16,7 @@ def serve(worker, channel):
     while True:
         request = channel.receive()
         if request is None:
-            drop_spares()
+            _drop_spares()
             return 0
         rid = request.get("id")
         target = request.get("to")
@@ -26,7 +26,7 @@ def serve(worker, channel):
         op = request.get("op")
         if op == "exit":
             worker.end_session()
-            drop_spares()
+            _drop_spares()
             return int(request.get("code", 0))
         if op == "fork":
             via = request.get("via") or PROCESSES["mode"]
@@ -57,10 +57,10 @@ def open_session(worker, channel, rid, via):
     if via == "spawn":
         if channel.pending:
             raise RuntimeError("a request arrived before the session was opened")
-        spare = take_spare(rid)
+        spare = _take_spare(rid)
         if spare is not None:
             return spare
-        arguments = session_arguments(worker, channel, rid)
+        arguments = _session_arguments(worker, channel, rid)
         return start_process(agent_command(arguments), keep_fds=(channel.read_fd, channel.write_fd))
     if not hasattr(os, "fork"):
         raise RuntimeError("this interpreter cannot fork (os has no fork)")
@@ -80,7 +80,7 @@ def open_session(worker, channel, rid, via):
     return pid  # not reached
 
 
-def session_arguments(worker, channel, rid):
+def _session_arguments(worker, channel, rid):
     """The agent's arguments for a spawned session that answers request ``rid`` on ``channel``."""
     arguments = ["--module", worker.module_name, "--isolation", "spawn",
                  "--session", "%d,%d,%s" % (channel.read_fd, channel.write_fd, rid)]  # fmt: skip
@@ -102,7 +102,7 @@ def start_spare(worker, channel):
     request: it is a fresh process of this agent, whose limits never change."""
     control, order = os.pipe()
     try:
-        arguments = session_arguments(worker, channel, 0) + ["--spare", str(control)]
+        arguments = _session_arguments(worker, channel, 0) + ["--spare", str(control)]
         pid = start_process(agent_command(arguments), keep_fds=(channel.read_fd, channel.write_fd, control))
     except OSError:
         os.close(order)
@@ -113,7 +113,7 @@ def start_spare(worker, channel):
     PROCESSES["spares"].append((pid, order))
 
 
-def take_spare(rid):
+def _take_spare(rid):
     """The oldest spare session that is still alive, told to answer ``rid``; None if none is."""
     while PROCESSES["spares"]:
         pid, order = PROCESSES["spares"].pop(0)
@@ -128,7 +128,7 @@ def take_spare(rid):
     return None
 
 
-def drop_spares():
+def _drop_spares():
     """End the spare sessions (each would also exit once its pipe closes)."""
     spares, PROCESSES["spares"] = PROCESSES["spares"], []
     for pid, order in spares:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .channel import Channel  # noqa: F401
 
 
-def possible_int(value):
+def _possible_int(value):
     """The integer a candidate could read from an argument (every conversion some version uses)."""
     for convert in (lambda v: int.__and__(v, -1), lambda v: v.__index__(), int):
         try:
@@ -33,7 +33,7 @@ def possible_int(value):
     return None
 
 
-def process_exists(pid):
+def _process_exists(pid):
     if not 0 < pid < 2 ** 31:
         return False
     try:
@@ -108,8 +108,8 @@ class Worker(object):
         limits = args[2] if len(args) > 2 else kwargs.get("limits")
         if limits is None or not args:
             return
-        pid = possible_int(args[0])
-        if pid is None or pid in (0, os.getpid()) or pid in self.sleepers or not process_exists(pid):
+        pid = _possible_int(args[0])
+        if pid is None or pid in (0, os.getpid()) or pid in self.sleepers or not _process_exists(pid):
             return
         raise RuntimeError("refused: prlimit would set the limits of process %d, which is not this disposable child" % pid)
 

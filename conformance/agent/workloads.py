@@ -47,7 +47,7 @@ def wait_for_exit_unreaped(pid):
         time.sleep(0.01)
 
 
-def task_counters(task):
+def _task_counters(task):
     """One thread's faults (/proc/.../stat), CPU ticks and context switches (/proc/.../status)."""
     found = {}  # type: Dict[str, int]
     stat = read_text(task + "/stat")
@@ -61,18 +61,18 @@ def task_counters(task):
     return found
 
 
-def kernel_counters():
+def _kernel_counters():
     """The counters the kernel reports outside getrusage: for the whole process, CPU time from
     times(2) and faults and context switches summed over /proc/self/task/*; for this thread the
     same from /proc/thread-self (``thread_*``); block I/O bytes from /proc/self/io. CPU times are
     in clock ticks. Missing ones are absent."""
     ticks, times = os.sysconf("SC_CLK_TCK"), os.times()
     found = {"utime": int(round(times[0] * ticks)), "stime": int(round(times[1] * ticks)), "tick": 1.0 / ticks}  # type: Dict[str, Any]
-    tasks = [task_counters("/proc/self/task/" + tid) for tid in safe_listdir("/proc/self/task")]
+    tasks = [_task_counters("/proc/self/task/" + tid) for tid in safe_listdir("/proc/self/task")]
     for key in ("minflt", "majflt", "nvcsw", "nivcsw"):
         if tasks and all(key in task for task in tasks):
             found[key] = sum(task[key] for task in tasks)
-    for key, value in task_counters("/proc/thread-self").items():
+    for key, value in _task_counters("/proc/thread-self").items():
         found["thread_" + key] = value
     for line in (read_text("/proc/self/io") or "").splitlines():
         key, _, value = line.partition(":")
@@ -81,7 +81,7 @@ def kernel_counters():
     return found
 
 
-def spin_cpu(seconds, step):
+def _spin_cpu(seconds, step):
     """Run ``step`` until this process has used ``seconds`` of CPU time (or 30 s have passed)."""
     start, deadline = process_cpu_seconds(), time.time() + 30
     while process_cpu_seconds() - start < seconds and time.time() < deadline:
@@ -97,7 +97,7 @@ def workload(kind, params):
         pass
 
     if kind == "user":
-        return nothing, lambda: spin_cpu(params.get("seconds", 0.3), lambda: sum(range(2000))), nothing
+        return nothing, lambda: _spin_cpu(params.get("seconds", 0.3), lambda: sum(range(2000))), nothing
     if kind == "system":
         def prepare_system():
             # /dev/urandom, not /dev/zero: the kernel computes every byte, so its time dwarfs
@@ -111,7 +111,7 @@ def workload(kind, params):
                 os.readv(state["fd"], [state["buffer"]])
             else:  # pragma: no cover - Python 2.7
                 os.read(state["fd"], 1 << 20)
-        return prepare_system, lambda: spin_cpu(params.get("seconds", 0.3), step), lambda: os.close(state["fd"])
+        return prepare_system, lambda: _spin_cpu(params.get("seconds", 0.3), step), lambda: os.close(state["fd"])
     if kind == "faults":
         import mmap
 
@@ -185,7 +185,7 @@ def workload(kind, params):
             for pid in state["competitors"]:
                 os.kill(pid, signal.SIGKILL)
                 reap(pid)
-        return prepare_competition, lambda: spin_cpu(params.get("seconds", 0.3), lambda: sum(range(2000))), stop_competition
+        return prepare_competition, lambda: _spin_cpu(params.get("seconds", 0.3), lambda: sum(range(2000))), stop_competition
     raise ValueError("unknown workload %r" % (kind,))
 
 
@@ -199,13 +199,13 @@ def act_usage_workload(params, worker):
     prepare, run, clean_up = workload(params["workload"], params)
     prepare()
     try:
-        first = kernel_counters()
+        first = _kernel_counters()
         before = module.getrusage(who)
-        second = kernel_counters()
+        second = _kernel_counters()
         run()
-        third = kernel_counters()
+        third = _kernel_counters()
         after = module.getrusage(who)
-        fourth = kernel_counters()
+        fourth = _kernel_counters()
     finally:
         clean_up()
     return {"before": encode(before), "after": encode(after), "kernel": [first, second, third, fourth]}

@@ -37,7 +37,6 @@ __all__ = [
     "build",
     "chroot_names",
     "chroot_python",
-    "ensure_binfmt",
     "enter_argv",
     "interpreters",
     "is_built",
@@ -120,7 +119,7 @@ def _interpreter_names(root: Path) -> list[str]:
     return sorted(names, key=order)
 
 
-def ensure_binfmt(target: Target) -> None:
+def _ensure_binfmt(target: Target) -> None:
     """Make the kernel run the target's binaries through qemu-user (mounting binfmt_misc and
     enabling the qemu handler if needed). Nothing to do for natively runnable targets."""
     qemu = target.toolchain.get("qemu", "").split()
@@ -137,7 +136,7 @@ def ensure_binfmt(target: Target) -> None:
 BUILD_TOOLS = {"debootstrap": "debootstrap", "update-binfmts": "binfmt-support", "chroot": "coreutils", "mount": "mount"}
 
 
-def missing_tools(name: str) -> list[str]:
+def _missing_tools(name: str) -> list[str]:
     """What building chroot ``name`` needs that this machine lacks, each with its Debian package:
     debootstrap always; for an architecture run under qemu-user, its emulator and update-binfmts."""
     needed = ["debootstrap", "chroot"]
@@ -198,7 +197,7 @@ def _build_arch(name: str, partial: Path) -> dict[str, object]:
     the mirror serves whole (two debootstrap stages, the second one run by the foreign
     architecture's own binaries)."""
     entry = architecture(name)
-    ensure_binfmt(targets()[entry.target])
+    _ensure_binfmt(targets()[entry.target])
     missed = []
     for suite in entry.suites:
         shutil.rmtree(partial, ignore_errors=True)
@@ -305,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if unknown or not names:
             parser.error(f"build: unknown chroot {unknown}" if unknown else "build: name a chroot, or give --ci")
         for name in names:
-            lacking = [] if is_built(name) and not args.force else missing_tools(name)
+            lacking = [] if is_built(name) and not args.force else _missing_tools(name)
             if lacking:
                 print(f"{name}: cannot build here, missing {'; '.join(lacking)}", file=sys.stderr)
                 return 2

@@ -21,7 +21,6 @@ __all__ = [
     "Interpreter",
     "discover",
     "find",
-    "in_chroot",
     "in_chroots",
     "main",
     "version_of",
@@ -120,6 +119,15 @@ def _parse_version(stdout: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in parts)
 
 
+def pyenv_label(executable: str) -> str | None:
+    """``pyenv-VERSION`` for an interpreter installed by pyenv (``.../versions/VERSION/bin/python``),
+    else None: the name discovery gives it and the label of candidate ids."""
+    parts = Path(executable).parts
+    if "versions" in parts and parts.index("versions") + 1 < len(parts):
+        return "pyenv-" + parts[parts.index("versions") + 1]
+    return None
+
+
 def _pyenv_root() -> Path | None:
     if os.environ.get("PYENV_ROOT"):
         return Path(os.environ["PYENV_ROOT"])
@@ -145,7 +153,7 @@ def discover(chroot_names: tuple[str, ...] = (), all_built: bool = False) -> tup
         binary = next((v / "bin" / "python" for v in reversed(matches) if (v / "bin" / "python").exists()), None)
         version = version_of([str(binary)]) if binary else None
         if binary is not None and version is not None:
-            found.append(Interpreter(f"pyenv-{matches[-1].name}", str(binary), version))
+            found.append(Interpreter(pyenv_label(str(binary)) or binary.parent.parent.name, str(binary), version))
             continue
         on_path = _on_path(f"python{wanted}")
         if on_path is not None:
@@ -180,10 +188,10 @@ def in_chroots(names: tuple[str, ...], all_built: bool = False) -> list[InChroot
     from rckit.conformance.environments import chroots
 
     built = [name for name in chroots.chroot_names() if all_built and chroots.is_built(name)]
-    return [in_chroot(name) for name in dict.fromkeys([*names, *built])]
+    return [_in_chroot(name) for name in dict.fromkeys([*names, *built])]
 
 
-def in_chroot(name: str) -> InChroot:
+def _in_chroot(name: str) -> InChroot:
     """What the chroot ``name`` holds to judge (never an error: an unknown or unbuilt chroot, or
     one where no interpreter runs, says so in ``problem``)."""
     from rckit.conformance.environments import chroots

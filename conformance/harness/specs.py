@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rckit.conformance.environments.discovery import pyenv_label
+
 #: How a candidate's limit-changing examples get a process of their own (CandidateSpec.isolation).
 ISOLATION_MODES = ("auto", "fork", "spawn")
 
@@ -45,11 +47,7 @@ def interpreter_label(argv: Sequence[str] | None) -> str:
         return "host"
     root = chroot_root(argv)
     exe = argv[-1]
-    parts = Path(exe).parts
-    if "versions" in parts and parts.index("versions") + 1 < len(parts):
-        name = "pyenv-" + parts[parts.index("versions") + 1]
-    else:
-        name = Path(exe).name
+    name = pyenv_label(exe) or Path(exe).name
     return f"chroot-{Path(root).name}/{name}" if root else name
 
 

@@ -26,12 +26,9 @@ __all__ = [
     "Report",
     "TestResult",
     "build",
-    "column_ranges",
     "machine",
     "python_shown",
-    "rule_summary",
     "terminal_lines",
-    "to_markdown",
     "write",
 ]
 
@@ -129,12 +126,12 @@ def build(spec: Spec, results: list[TestResult], candidates: dict[str, dict[str,
         for rule_id in sorted(spec.rules)
     }
     summary = {cid: dict(Counter(matrix[r][cid]["status"] for r in matrix)) for cid in candidates}
-    rules = {rid: rule_summary(spec, rid) for rid in sorted(spec.rules)}
+    rules = {rid: _rule_summary(spec, rid) for rid in sorted(spec.rules)}
     meta = {"generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **machine(), **meta}
     return Report(candidates, sorted(results, key=lambda r: (r.candidate, r.nodeid)), matrix, summary, rules, meta)
 
 
-def rule_summary(spec: Spec, rule_id: str) -> dict[str, Any]:
+def _rule_summary(spec: Spec, rule_id: str) -> dict[str, Any]:
     """What a report says of a rule: statement, strength, range, sources and the errata about it,
     so that a report read elsewhere (the atlas, another machine's kit) needs no spec at hand."""
     rule = spec.rules[rule_id]
@@ -235,7 +232,7 @@ def _not_judged_here(report: Report) -> list[str]:
     return lines
 
 
-def to_markdown(report: Report) -> str:
+def _to_markdown(report: Report) -> str:
     """The rule x candidate matrix as Markdown, with candidate details and the deviations."""
     cids = list(report.candidates)
     out = [
@@ -287,7 +284,7 @@ def to_markdown(report: Report) -> str:
         out += ["", "## Deviations and failures", "", "| rule | columns | status | tests | reason |", "|---|---|---|---|---|"]
         for (rid, status, tests, reason), columns in groups.items():
             shown = reason.replace("|", "\\|").replace("\n", " ")
-            out.append(f"| {rid} | {column_ranges(columns)} | {SYMBOLS[status]} | {tests} | {shown} |")
+            out.append(f"| {rid} | {_column_ranges(columns)} | {SYMBOLS[status]} | {tests} | {shown} |")
     waived = [(rid, r["waiver"]) for rid, r in report.rules.items() if r["waiver"]]
     if waived:
         out += ["", "## Waived rules", "", "| rule | why it has no test |", "|---|---|"]
@@ -301,7 +298,7 @@ def _lacks(info: dict[str, Any]) -> str:
     return "; ".join(f"{name} ({why})" for name, why in sorted(missing.items())).replace("|", "\\|") or "–"
 
 
-def column_ranges(columns: list[int]) -> str:
+def _column_ranges(columns: list[int]) -> str:
     """Column numbers as short ranges: [1, 2, 3, 5] -> "C1\u2013C3, C5" (an en dash)."""
     runs: list[list[int]] = []
     for n in sorted(columns):
@@ -317,5 +314,5 @@ def write(report: Report, directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     json_path, md_path = directory / "conformance.json", directory / "conformance.md"
     json_path.write_text(json.dumps(report.to_json(), indent=1) + "\n")
-    md_path.write_text(to_markdown(report))
+    md_path.write_text(_to_markdown(report))
     return json_path, md_path

@@ -22,7 +22,7 @@ from rckit import platforms
 from rckit.conformance.harness.candidates import Candidate
 from rckit.conformance.support.json_files import SCHEMAS, JsonFileError, read_checked
 
-__all__ = ["EXPECTATIONS_DIR", "SCHEMA_PATH", "Deviation", "ExpectationsError", "load", "load_file", "matching"]
+__all__ = ["EXPECTATIONS_DIR", "SCHEMA_PATH", "Deviation", "ExpectationsError", "load", "matching"]
 
 EXPECTATIONS_DIR = Path(next(iter(platforms.__path__))) / "expectations"
 #: The published format of an expectations file.
@@ -78,7 +78,7 @@ class Deviation:
         return True
 
 
-def load_file(path: Path, source: str | None = None) -> list[Deviation]:
+def _load_file(path: Path, source: str | None = None) -> list[Deviation]:
     """The deviations of one expectations file, each naming ``source`` (default: the path) as
     where it came from. :class:`ExpectationsError` says which entry is malformed and how."""
     source = source or str(path)
@@ -112,9 +112,9 @@ def load(directory: Path = EXPECTATIONS_DIR, extra: Sequence[Path] = ()) -> list
     then those of the user's ``extra`` files (named by their path)."""
     deviations = []
     for path in sorted(directory.glob("*.json")):
-        deviations += load_file(path, f"platforms/expectations/{path.name}")
+        deviations += _load_file(path, f"platforms/expectations/{path.name}")
     for path in extra:
-        deviations += load_file(Path(path))
+        deviations += _load_file(Path(path))
     return deviations
 
 

@@ -38,11 +38,6 @@ class LimitRange:
         return (1 << self.bits) - 1
 
     @property
-    def lowest(self) -> int:
-        """The smallest value accepted (the negative alias of RLIM_INFINITY aside)."""
-        return -(2**63) if self.signed else 0
-
-    @property
     def highest(self) -> int:
         """The largest value accepted."""
         return 2**63 - 1 if self.signed else self.rlim_max

@@ -15,6 +15,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
+from rckit.conformance.harness.values import Foreign, decode
 from rckit.conformance.outputs.repro.prelude import CLASSES, HELPERS
 
 __all__ = ["Failure", "render", "shape"]
@@ -48,22 +49,19 @@ class Failure:
 
 
 def shape(tagged: dict[str, Any]) -> Any:
-    """A tagged value of the protocol as the script's ``shape()`` sees the same value."""
-    tag = tagged["t"]
-    value: Any = tagged.get("v")
-    if tag in ("int", "bool", "str"):
-        return value
-    if tag == "bytes":
-        return bytes.fromhex(value)
-    if tag == "none":
-        return None
-    if tag == "float":
+    """A tagged value of the protocol as the script's ``shape()`` sees the same value: decoded, with
+    floats and objects standing for their type only."""
+    return _shaped(decode(tagged))
+
+
+def _shaped(value: Any) -> Any:
+    if isinstance(value, float):
         return "<float>"
-    if tag == "tuple":
-        return tuple(shape(item) for item in value)
-    if tag == "list":
-        return [shape(item) for item in value]
-    return f"<{tagged.get('type', tag)}>"
+    if isinstance(value, tuple | list):
+        return type(value)(_shaped(item) for item in value)
+    if isinstance(value, Foreign):
+        return f"<{value.type}>"
+    return value
 
 
 def literal(value: Any) -> str:
