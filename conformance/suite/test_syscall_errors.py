@@ -1,7 +1,7 @@
 """*.SYSCALL_ERROR: a system call that fails for an unexpected reason surfaces as `error`.
 
 The failure is real but injected at the C boundary: the candidate's interpreter is started with
-an LD_PRELOAD library (conformance/c/inject.c) that makes getrlimit/setrlimit (on one resource) or
+an LD_PRELOAD library (conformance/environments/c/inject.c) that makes getrlimit/setrlimit (on one resource) or
 getrusage (for one who) fail with EIO, and leaves every other call alone.
 """
 

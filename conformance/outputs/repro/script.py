@@ -350,7 +350,7 @@ def render(failure: Failure) -> str:
 def _environment(env: dict[str, str]) -> list[str]:
     library = env.get("LD_PRELOAD")
     lines = ["", "", "# The example ran with this environment: the kit's fault-injection library"]
-    lines += ["# (rckit/conformance/c/inject.c, built for this platform) makes one system call fail."]
+    lines += ["# (rckit/conformance/environments/c/inject.c, built for this platform) makes one system call fail."]
     lines += [f"ENVIRONMENT = {literal(dict(sorted(env.items())))}"]
     if library:
         lines += ['ENVIRONMENT["LD_PRELOAD"] = os.environ.get("RCKIT_INJECT_LIBRARY", ENVIRONMENT["LD_PRELOAD"])']
