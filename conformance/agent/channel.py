@@ -9,6 +9,8 @@ import os
 
 from .processes import set_cloexec
 
+#: The version of the protocol (docs/protocol.md), said in ``hello`` and ``describe``.
+PROTOCOL_VERSION = 1
 #: The protocol's descriptors are moved at least this high, out of the way of a candidate that
 #: closes or redirects its standard streams (or the first few descriptors).
 PROTOCOL_FD_MIN = 200

@@ -8,11 +8,19 @@ from __future__ import absolute_import, print_function
 import os
 import sys
 
-from .compat import RUSAGE_FIELDS, integer_types, string_types
+from .compat import integer_types, string_types
 
 TYPE_CHECKING = False  # mypy takes it as true; typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple  # noqa: F401
+
+
+#: The fields of a struct_rusage, in order.
+RUSAGE_FIELDS = (
+    "ru_utime", "ru_stime", "ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt",
+    "ru_majflt", "ru_nswap", "ru_inblock", "ru_oublock", "ru_msgsnd", "ru_msgrcv",
+    "ru_nsignals", "ru_nvcsw", "ru_nivcsw",
+)
 
 
 class IndexOnly(object):

@@ -6,7 +6,7 @@ from __future__ import absolute_import, print_function
 
 import sys
 
-__all__ = ["HAVE_SIGNAL", "HAVE_THREADS", "PROTOCOL_VERSION", "RUSAGE_FIELDS", "integer_types", "signal", "string_types", "threading"]
+__all__ = ["HAVE_SIGNAL", "HAVE_THREADS", "integer_types", "signal", "string_types", "threading"]
 
 # Optional: an interpreter without them still starts the agent, and the rules that need them are
 # n/a there with the reason (see describe_capabilities and docs/protocol.md).
@@ -31,11 +31,3 @@ if sys.version_info[0] == 2:  # pragma: no cover - exercised under CPython 2.7 o
 else:
     string_types = (str,)
     integer_types = (int,)
-
-#: The fields of a struct_rusage, in order.
-RUSAGE_FIELDS = (
-    "ru_utime", "ru_stime", "ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt",
-    "ru_majflt", "ru_nswap", "ru_inblock", "ru_oublock", "ru_msgsnd", "ru_msgrcv",
-    "ru_nsignals", "ru_nvcsw", "ru_nivcsw",
-)
-PROTOCOL_VERSION = 1

@@ -8,8 +8,8 @@ import os
 import sys
 import time
 
-from .codec import decode, encode, safe_repr, safe_str, type_name
-from .compat import RUSAGE_FIELDS, signal, threading
+from .codec import RUSAGE_FIELDS, decode, encode, safe_repr, safe_str, type_name
+from .compat import signal, threading
 from .facts import can_raise_hard_limit, proc_status, read_text
 from .processes import (
     DROP_IMPORTS,

@@ -8,8 +8,9 @@ import os
 import struct
 import sys
 
+from .channel import PROTOCOL_VERSION
 from .codec import safe_str
-from .compat import HAVE_SIGNAL, HAVE_THREADS, PROTOCOL_VERSION, integer_types, signal, threading
+from .compat import HAVE_SIGNAL, HAVE_THREADS, integer_types, signal, threading
 from .processes import PROCESSES, probe_fork, reap, start_child, start_process, status_text
 
 TYPE_CHECKING = False  # mypy takes it as true; typing is not imported at run time

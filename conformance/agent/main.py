@@ -8,9 +8,9 @@ import json
 import os
 import sys
 
-from .channel import Channel, quiet_standard_streams, take_protocol_streams
+from .channel import PROTOCOL_VERSION, Channel, quiet_standard_streams, take_protocol_streams
 from .codec import format_exc
-from .compat import HAVE_SIGNAL, PROTOCOL_VERSION, signal
+from .compat import HAVE_SIGNAL, signal
 from .processes import DROP_IMPORTS, PROCESSES, finish, import_all, probe_fork, set_cloexec
 from .sessions import serve
 from .worker import Worker

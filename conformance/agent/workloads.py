@@ -8,8 +8,8 @@ import itertools
 import os
 import time
 
-from .codec import encode, safe_str
-from .compat import RUSAGE_FIELDS, signal, threading
+from .codec import RUSAGE_FIELDS, encode, safe_str
+from .compat import signal, threading
 from .facts import read_text, safe_listdir
 from .processes import reap, reaped, start_child
 
