@@ -83,10 +83,8 @@ def main(argv):
     if PROCESSES["mode"] == "fork":
         # Once here rather than in each child that drops privileges (tens of ms each, seconds
         # under qemu): forked children inherit the modules. A spawned session imports them
-        # itself, when it drops privileges (act_drop_privileges). The same for the agent's own
-        # experiments, which a spawned session imports at its first act request.
+        # itself, when it drops privileges (act_drop_privileges).
         import_all(DROP_IMPORTS)
-        from . import actions  # noqa: F401
     worker = Worker(options["module"], options["paths"])
     worker.channel = channel
     PROCESSES["module"] = worker.module

@@ -64,6 +64,10 @@ def open_session(worker, channel, rid, via):
         return start_process(agent_command(arguments), keep_fds=(channel.read_fd, channel.write_fd))
     if not hasattr(os, "fork"):
         raise RuntimeError("this interpreter cannot fork (os has no fork)")
+    # The experiments, imported once before the first fork so that every forked session inherits
+    # them (a spawned session imports them at its first act request, a forked one need not).
+    from . import actions  # noqa: F401
+
     pid = os.fork()
     if pid != 0:
         channel.pending = b""  # anything already read belongs to the child now

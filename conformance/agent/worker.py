@@ -11,7 +11,6 @@ import sys
 from .calls import perform_call
 from .codec import decode, encode, format_exc, safe_str
 from .compat import integer_types, signal
-from .facts import describe
 from .processes import reap
 
 TYPE_CHECKING = False  # mypy takes it as true; typing is not imported at run time
@@ -67,7 +66,9 @@ class Worker(object):
         # type: (Dict[str, Any]) -> Any
         """One request -> its result (raises for protocol errors)."""
         op = request["op"]
-        if op == "describe":
+        if op == "describe":  # asked of the root agent: a spawned session need not import facts
+            from .facts import describe
+
             return describe(self.module_name, self.module, self.import_error, self.paths)
         if self.module is None:
             raise RuntimeError("the candidate module did not import: %s" % self.import_error)
