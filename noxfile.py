@@ -71,7 +71,9 @@ def _apt_install(session: nox.Session, *packages: str) -> None:
 
 def _find(session: nox.Session, name: str) -> str | None:
     """The command of interpreter ``name``, found by the kit's own discovery, or None."""
-    output = session.run("python", "-m", "rckit.conformance.discovery", "--find", name, silent=True, success_codes=[0, 3])
+    output = session.run(
+        "python", "-m", "rckit.conformance.environments.discovery", "--find", name, silent=True, success_codes=[0, 3]
+    )
     command = str(output or "").strip().splitlines()
     return command[-1] if command and not command[-1].endswith("not installed here") else None
 
@@ -95,7 +97,9 @@ def lint(session: nox.Session) -> None:
     (PACKAGES / "rckit").mkdir(parents=True)
     for part in ("spec", "reference", "platforms", "conformance"):
         (PACKAGES / "rckit" / part).symlink_to(ROOT / part)
+    (PACKAGES / "rckit" / "__main__.py").symlink_to(ROOT / "rckit" / "__main__.py")  # python -m rckit
     packages = [arg for part in ("spec", "reference", "platforms", "conformance") for arg in ("-p", f"rckit.{part}")]
+    packages += ["-m", "rckit.__main__"]
     session.run("mypy", *packages, env={"MYPYPATH": str(PACKAGES)})
     session.run("mypy", "tests", "benchmarks", "fuzz", "mutation", "noxfile.py", env={"MYPYPATH": str(PACKAGES)})
 
@@ -138,11 +142,13 @@ def chroot(session: nox.Session, name: str) -> None:
         session.skip("building and entering chroots needs root")
     # What this chroot needs here (its cross compiler and C library for the probe and the
     # fault-injection library; qemu-user where it is emulated), as the platform data names it.
-    needed = str(session.run("python", "-m", "rckit.conformance.chroots", "packages", name, silent=True) or "").split()
+    needed = str(
+        session.run("python", "-m", "rckit.conformance.environments.chroots", "packages", name, silent=True) or ""
+    ).split()
     _apt_install(session, *needed)
-    session.run("python", "-m", "rckit.conformance.chroots", "build", name)
+    session.run("python", "-m", "rckit.conformance.environments.chroots", "build", name)
     if name in ARCHES:
-        session.run("python", "-m", "rckit.conformance.chroots", "probe", name)
+        session.run("python", "-m", "rckit.conformance.environments.chroots", "probe", name)
     session.run("python", "-m", "rckit.conformance", "--chroot", name, "--report", f"reports/chroot-{name}", *session.posargs)
     if name in ARCHES:
         others = [other for other in ARCHES if other != name and other.startswith(name)]
@@ -158,7 +164,7 @@ def build_chroots(session: nox.Session) -> None:
     if os.geteuid() != 0:
         session.skip("building chroots needs root; the tests that use them skip with the reason")
     _apt_install(session, "debootstrap")
-    session.run("python", "-m", "rckit.conformance.chroots", "build", "--ci")
+    session.run("python", "-m", "rckit.conformance.environments.chroots", "build", "--ci")
 
 
 @nox.session

@@ -404,7 +404,7 @@ def run_child(command: str, label: str, stage: str, settings: tuple[int, float],
 def all_interpreters(settings: tuple[int, float], markdown: bool, json_path: str | None) -> int:
     """Run the script under every discovered interpreter that runs the reference."""
     try:
-        from rckit.conformance.discovery import discover
+        from rckit.conformance.environments.discovery import discover
     except ImportError as exc:
         print(f"--all-interpreters needs rckit installed (the harness venv): {exc}", file=sys.stderr)
         return 2

@@ -2,6 +2,6 @@
 
 import sys
 
-from rckit.conformance.cli import main
+from rckit.conformance.tools.cli import main
 
 sys.exit(main())

@@ -19,18 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rckit.conformance import SUITE, example
-from rckit.conformance.agent_process import AgentError, CannotJudge
-from rckit.conformance.applicability import NA_PREFIX
-from rckit.conformance.candidates import ISOLATION_MODES, Candidate, CandidateSpec, chroot_root, make_candidate
-from rckit.conformance.chroots import target_for_arch
-from rckit.conformance.isolation import LimitsSnapshot
-from rckit.conformance.progress import MODES, Progress
-from rckit.conformance.report import TestResult, build, terminal_lines, write
+from rckit.conformance import SUITE
+from rckit.conformance.environments.chroots import target_for_arch
+from rckit.conformance.harness import exchanges
+from rckit.conformance.harness.candidates import Candidate, make_candidate
+from rckit.conformance.harness.errors import AgentError, CannotJudge
+from rckit.conformance.harness.own_limits import LimitsSnapshot
+from rckit.conformance.harness.specs import ISOLATION_MODES, CandidateSpec, chroot_root
+from rckit.conformance.outputs.progress import MODES, Progress
+from rckit.conformance.outputs.report import TestResult, build, terminal_lines, write
+from rckit.conformance.support.applicability import NA_PREFIX
 from rckit.platforms import debian_architectures
 from rckit.spec import load
 
-__all__ = ["EXPECTATION_PROPERTY", "PROPERTY", "Aggregator", "candidate_specs", "falsifying_lines"]
+__all__ = ["EXPECTATION_PROPERTY", "PROPERTY", "Aggregator", "_candidate_specs", "_falsifying_lines"]
 
 PROPERTY = "rckit"
 #: The user property that carries the known deviation a test was marked with (file, reason, link).
@@ -39,7 +41,7 @@ EXPECTATION_PROPERTY = "rckit-expectation"
 FALSIFYING_HEADERS = re.compile(r"^(Falsifying (explicit )?example|Failing test case|state = )")
 MAX_FALSIFYING_LINES = 60
 DEFAULT_IMPLS = ("resource", "rckit.reference.resource")
-snapshot_key = pytest.StashKey[LimitsSnapshot]()
+_snapshot_key = pytest.StashKey[LimitsSnapshot]()
 specs_key = pytest.StashKey[list[CandidateSpec]]()
 
 
@@ -112,7 +114,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def candidate_specs(config: pytest.Config) -> list[CandidateSpec]:
+def _candidate_specs(config: pytest.Config) -> list[CandidateSpec]:
     """The candidates of this run, from --candidate, or --impl x --python, or the defaults; each
     with the --path folders, in its own agent unless --in-process (for the harness's interpreter)."""
     paths = config.getoption("rckit_paths")
@@ -136,8 +138,8 @@ def candidate_specs(config: pytest.Config) -> list[CandidateSpec]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the spec rules (rckit.spec) this conformance test checks")
-    config.stash[specs_key] = candidate_specs(config)
-    config.stash[snapshot_key] = LimitsSnapshot.take()
+    config.stash[specs_key] = _candidate_specs(config)
+    config.stash[_snapshot_key] = LimitsSnapshot.take()
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Aggregator(config), "rckit-aggregator")
 
@@ -219,7 +221,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    problems = session.config.stash[snapshot_key].changes()
+    problems = session.config.stash[_snapshot_key].changes()
     if problems:
         sys.stderr.write("rckit: the run changed the harness's own limits:\n  " + "\n  ".join(problems) + "\n")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -293,8 +295,8 @@ class Aggregator:
             reason=reason,
             duration=round(report.duration, 3) + (previous.duration if previous else 0.0),
             expectation=json.loads(str(expectation)) if expectation and status in ("xfail", "xpass") else None,
-            falsifying=falsifying_lines(str(report.longrepr)) if status in ("fail", "error", "xfail") else [],
-            example=json.loads(str(props[example.PROPERTY])) if example.PROPERTY in props else None,
+            falsifying=_falsifying_lines(str(report.longrepr)) if status in ("fail", "error", "xfail") else [],
+            example=json.loads(str(props[exchanges.PROPERTY])) if exchanges.PROPERTY in props else None,
         )
 
     def build(self) -> Any:
@@ -304,7 +306,7 @@ class Aggregator:
         meta = {
             "command": "pytest " + shlex.join(self.config.invocation_params.args),
             "profile": self.config.getoption("--rckit-profile"),
-            "runner_limits_unchanged": not self.config.stash[snapshot_key].changes(),
+            "runner_limits_unchanged": not self.config.stash[_snapshot_key].changes(),
         }
         return build(load(), list(self.results.values()), candidates, meta)
 
@@ -350,7 +352,7 @@ def classify(report: pytest.TestReport) -> tuple[str | None, str]:
     return None, ""
 
 
-def falsifying_lines(text: str) -> list[str]:
+def _falsifying_lines(text: str) -> list[str]:
     """The falsifying example hypothesis attached to a failure (the failing call, each draw, a
     state machine's steps), read from pytest's rendering of it; [] when there is none. Object
     addresses are dropped: they differ on every run."""

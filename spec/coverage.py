@@ -123,7 +123,7 @@ def text_roots(seeds: Path | None = None, sid: Path | None = None) -> dict[str, 
     if seeds is None:
         seeds = Path(os.environ["RCKIT_SEEDS"]) if os.environ.get("RCKIT_SEEDS") else Path.cwd().parent / "shared" / "seeds"
     if sid is None:
-        from rckit.conformance.chroots import chroot_dir, is_built
+        from rckit.conformance.environments.chroots import chroot_dir, is_built
 
         sid = chroot_dir("sid") if is_built("sid") else Path("/nonexistent")
     return {"seed": seeds, "sid": sid}

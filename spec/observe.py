@@ -56,7 +56,7 @@ def interpreter_id(implementation: str, version: Sequence[int]) -> str:
 def available() -> dict[str, list[list[str]]]:
     """The interpreters on this machine (pyenv, Debian, every built chroot) by observation id; a
     release and a debug build of the same version are both listed."""
-    from rckit.conformance.discovery import discover
+    from rckit.conformance.environments.discovery import discover
 
     found, _ = discover(all_built=True)
     commands: dict[str, list[list[str]]] = {}

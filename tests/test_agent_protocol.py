@@ -10,10 +10,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from rckit.conformance.agent_process import AgentError
-from rckit.conformance.candidates import AgentCandidate, CandidateSpec, make_candidate
-from rckit.conformance.discovery import find
-from rckit.conformance.values import Attr, Exploding, IndexOnly, IntOnly, Iter, Pid
+from rckit.conformance.environments.discovery import find
+from rckit.conformance.harness.candidates import AgentCandidate, make_candidate
+from rckit.conformance.harness.errors import AgentError
+from rckit.conformance.harness.specs import CandidateSpec
+from rckit.conformance.harness.values import Attr, Exploding, IndexOnly, IntOnly, Iter, Pid
 from referencing import Registry, Resource
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "conformance" / "schemas"
@@ -89,7 +90,7 @@ def test_a_request_for_a_dead_session_is_refused() -> None:
 def test_open_fds_lists_exactly_the_open_descriptors_below_the_bound() -> None:
     """The act EFFECTS.NOFILE reads before it sets a limit: every open descriptor below `below`,
     none above it, none closed (checked against fstat of every number, in this process)."""
-    from rckit.conformance import agent
+    from rckit.conformance.agent import experiments
 
     opened = [os.open(os.devnull, os.O_RDONLY) for _ in range(5)]
     os.close(opened[2])
@@ -103,7 +104,7 @@ def test_open_fds_lists_exactly_the_open_descriptors_below_the_bound() -> None:
             except OSError:
                 continue
             truth.append(fd)
-        assert agent.act_open_fds({"below": below}, None) == {"fds": truth}
+        assert experiments.act_open_fds({"below": below}, None) == {"fds": truth}
         assert opened[2] not in truth and high not in truth and opened[0] in truth
     finally:
         for fd in (*opened[:2], *opened[3:], high):
@@ -112,7 +113,12 @@ def test_open_fds_lists_exactly_the_open_descriptors_below_the_bound() -> None:
 
 def test_every_experiment_of_the_agent_is_in_its_table() -> None:
     """ACTIONS names each act_* function once, by the name the protocol uses."""
-    from rckit.conformance import agent
+    from rckit.conformance.agent import actions, experiments, workloads
 
-    functions = {name[4:]: value for name, value in vars(agent).items() if name.startswith("act_") and callable(value)}
-    assert functions == agent.ACTIONS
+    functions = {
+        name[4:]: value
+        for module in (experiments, workloads)
+        for name, value in vars(module).items()
+        if name.startswith("act_") and callable(value)
+    }
+    assert functions == actions.ACTIONS

@@ -1,6 +1,6 @@
-"""The stage agents start from: its bytecode, compiled once per interpreter, and the two small
-programs beside agent.py (agent_boot.py starts it, exec_report.py is what EFFECTS.SURVIVE_EXEC
-exec's)."""
+"""The stage agents start from: its bytecode, compiled once per interpreter, the agent package in
+it (boot.py starts it, exec_limits.py is what EFFECTS.SURVIVE_EXEC exec's), and the names it
+keeps out of a candidate's way."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance import exec_report
-from rckit.conformance.candidates import PROGRAMS, STAGED_PROGRAMS, AgentCandidate, CandidateSpec, stage
-from rckit.conformance.discovery import find
+from rckit.conformance.agent import exec_limits
+from rckit.conformance.environments.discovery import find
+from rckit.conformance.harness.candidates import AgentCandidate
+from rckit.conformance.harness.specs import CandidateSpec
+from rckit.conformance.harness.staging import PROGRAMS, stage
 
 INTERPRETERS = ["host", "cpython2.7", "pypy3.9"]
+#: The agent package's files, as the stage must hold them.
+AGENT_FILES = sorted(p.name for p in Path(exec_limits.__file__).parent.glob("*.py"))
 
 
 def _python(interpreter: str) -> str:
@@ -34,7 +38,7 @@ def _python(interpreter: str) -> str:
     ],
 )
 def test_exec_report_writes_ints_as_json_would(limits: dict[int, list[int]]) -> None:
-    line = exec_report.answer(12, limits)
+    line = exec_limits.answer(12, limits)
     assert line.endswith("\n") and line.count("\n") == 1
     expected = {"id": 12, "ok": {"limits": {str(r): v for r, v in limits.items()}}}
     assert json.loads(line) == expected
@@ -42,15 +46,16 @@ def test_exec_report_writes_ints_as_json_would(limits: dict[int, list[int]]) -> 
 
 @pytest.mark.parametrize("odd", [True, 1.5, None, "7"])
 def test_exec_report_leaves_what_is_not_an_exact_int_to_json(odd: object) -> None:
-    decoded = json.loads(exec_report.answer(3, {4: [odd, 5]}))
+    decoded = json.loads(exec_limits.answer(3, {4: [odd, 5]}))
     assert decoded["ok"]["limits"]["4"] == [odd, 5]
     assert type(decoded["ok"]["limits"]["4"][0]) is type(odd), "a bool or float was written as an int"
 
 
 def test_every_program_of_the_stage_is_staged() -> None:
     _, folder = stage(None)
-    assert sorted(p.name for p in (Path(folder) / PROGRAMS).glob("*.py")) == sorted(STAGED_PROGRAMS)
+    assert sorted(p.name for p in (Path(folder) / PROGRAMS).glob("*.py")) == AGENT_FILES
     assert not list(Path(folder).glob("*.py")), "nothing importable by a plain name beside the rckit packages"
+    assert sorted(p.name for p in Path(folder).iterdir()) == [PROGRAMS, "rckit"], "one top-level name beside rckit"
 
 
 @pytest.mark.parametrize("interpreter", INTERPRETERS)
@@ -62,21 +67,22 @@ def test_the_first_agent_compiles_the_stage_for_its_interpreter(interpreter: str
     folder = Path(stage(None)[1])
     if version < (3,):
         compiled = {p.name for p in folder.rglob("*.pyc")}
-        assert "agent.pyc" in compiled and "_api.pyc" not in compiled, compiled  # the reference is 3.8+
+        assert "main.pyc" in compiled and "_api.pyc" not in compiled, compiled  # the reference is 3.8+
         return
     tag = "%s%s%d%d" % (info.implementation, "-" if info.implementation == "cpython" else "", *version)
     compiled = {p.name for p in folder.rglob(f"__pycache__/*.{tag}.pyc")}
-    assert {f"agent.{tag}.pyc", f"_api.{tag}.pyc", f"exec_report.{tag}.pyc"} <= compiled, (tag, sorted(compiled))
+    agent = {name.replace(".py", f".{tag}.pyc") for name in AGENT_FILES}
+    assert {*agent, f"_api.{tag}.pyc"} <= compiled, (tag, sorted(compiled))
 
 
 def test_the_agent_runs_from_the_stage_bytecode() -> None:
-    """A stage whose agent.py source no longer compiles after the first start still starts: the
+    """A stage whose agent's main.py source no longer compiles after the first start still starts: the
     second agent runs the bytecode and never compiles the source."""
     python = _python("host")
     first = AgentCandidate(CandidateSpec.parse("resource", python))
     first.info  # noqa: B018 - starts the agent, which compiles the stage
     first.close()
-    source = Path(stage(None)[1]) / PROGRAMS / "agent.py"
+    source = Path(stage(None)[1]) / PROGRAMS / "main.py"
     cached = Path(importlib.util.cache_from_source(str(source)))
     assert cached.exists()
     text, stat = source.read_text(), source.stat()
@@ -121,12 +127,12 @@ def test_an_interpreter_without_a_bytecode_cache_runs_the_agent_from_source(tmp_
     import shutil
     import subprocess
 
-    for name in STAGED_PROGRAMS:
-        shutil.copy(Path(stage(None)[1]) / PROGRAMS / name, tmp_path / name)
-    boot = str(tmp_path / "agent_boot.py")
+    package = tmp_path / PROGRAMS
+    shutil.copytree(Path(stage(None)[1]) / PROGRAMS, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    boot = str(package / "boot.py")
     code = (
         "import runpy, sys; sys.implementation.cache_tag = None; sys.path[0] = %r; "
-        "sys.argv = [%r, '--module', 'resource']; runpy.run_path(%r, run_name='__main__')" % (str(tmp_path), boot, boot)
+        "sys.argv = [%r, '--module', 'resource']; runpy.run_path(%r, run_name='__main__')" % (str(package), boot, boot)
     )
     done = subprocess.run([sys.executable, "-c", code], input=b"", capture_output=True, timeout=60, check=False)
     assert done.returncode == 0 and b'"hello"' in done.stdout, done
@@ -134,16 +140,19 @@ def test_an_interpreter_without_a_bytecode_cache_runs_the_agent_from_source(tmp_
 
 
 def test_a_candidates_own_modules_named_like_the_agents_programs_are_its_own(tmp_path: Path) -> None:
-    """A candidate that imports installed modules called agent, agent_boot and exec_report (on
-    PYTHONPATH, after the program's own folder) gets them, in the agent, in a spawned session and
-    in the program the exec rule runs: the agent's programs are not on its path."""
+    """A candidate that imports installed modules named like every module of the agent (main,
+    worker, codec, ..., and the former agent, agent_boot and exec_report; on PYTHONPATH, after the
+    program's own folder) gets them, in the agent, in a spawned session and in the program the
+    exec rule runs: the agent's folder is not on its path, and its modules are not top-level."""
     installed = tmp_path / "site"
     installed.mkdir()
-    for name in ("agent", "agent_boot", "exec_report"):
+    names = sorted({"agent", "agent_boot", "exec_report", *(name[:-3] for name in AGENT_FILES if name != "__init__.py")})
+    for name in names:
         (installed / f"{name}.py").write_text(f"MINE = {name!r}\n")
     (tmp_path / "ownmods.py").write_text(
-        "import agent, agent_boot, exec_report\n"
-        "assert (agent.MINE, agent_boot.MINE, exec_report.MINE) == ('agent', 'agent_boot', 'exec_report')\n"
+        "import importlib\n"
+        f"for name in {names!r}:\n"
+        "    assert importlib.import_module(name).MINE == name, name\n"
         "from resource import *\n"
     )
     for isolation in ("fork", "spawn"):

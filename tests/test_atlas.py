@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rckit.conformance.atlas import AtlasError, load_report, merge, page_data, render
-from rckit.conformance.cli import main as cli_main
-from rckit.conformance.report import TestResult, build
+from rckit.conformance.outputs.atlas import AtlasError, load_report, merge, page_data, render
+from rckit.conformance.outputs.report import TestResult, build
+from rckit.conformance.tools.cli import main as cli_main
 from rckit.spec import load
 
 INFO = {"implementation": "cpython", "python": "3.11.7", "platform": "linux-x86_64-glibc", "privileged": False, "emulated": False}

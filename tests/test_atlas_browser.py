@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rckit.conformance.atlas import load_report, merge, render
+from rckit.conformance.outputs.atlas import load_report, merge, render
 
 from tests import browser
 

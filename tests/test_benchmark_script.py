@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance.discovery import discover
+from rckit.conformance.environments.discovery import discover
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
 #: "getrlimit   368.5   980.2   2.66x   580.1   1.69x  getrlimit(RLIMIT_NOFILE)"

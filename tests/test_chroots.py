@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance import chroots
+from rckit.conformance.environments import chroots
 from rckit.platforms import debian_architectures, debian_releases, targets
 
 
@@ -98,7 +98,7 @@ def test_an_unknown_architecture_chroot_names_the_known_ones() -> None:
     ],
 )
 def test_candidates_under_qemu_are_told_apart_to_start_first(python: str | None, expected: bool) -> None:
-    from rckit.conformance.candidates import CandidateSpec
+    from rckit.conformance.harness.specs import CandidateSpec
     from rckit.conformance.plugin import emulated
 
     assert emulated(CandidateSpec.parse("resource", python)) is expected
@@ -117,7 +117,11 @@ def test_building_without_its_tools_names_each_tool_and_its_package(tmp_path: Pa
     (tmp_path / "bin").mkdir()
     env = dict(os.environ, PATH=str(tmp_path / "bin"), RCKIT_CHROOT_CACHE=str(tmp_path / "cache"))
     done = subprocess.run(
-        [sys.executable, "-m", "rckit.conformance.chroots", "build", name], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "rckit.conformance.environments.chroots", "build", name],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"{name}: cannot build here, missing "), done.stderr

@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance import chroots, cli
-from rckit.conformance.candidates import CandidateSpec, interpreter_label, split_chroot
-from rckit.conformance.cli import _parser, plan, pytest_args
-from rckit.conformance.discovery import discover
+from rckit.conformance.environments import chroots
+from rckit.conformance.environments.discovery import discover
+from rckit.conformance.harness.specs import CandidateSpec, interpreter_label, split_chroot
+from rckit.conformance.tools import cli
+from rckit.conformance.tools.cli import _parser, plan, pytest_args
 
 from tests.conftest import run_suite
 
@@ -67,7 +68,7 @@ def test_a_candidate_that_cannot_run_stops_the_run_with_one_line(tmp_path: Path)
 
 
 CANNOT_BE_JUDGED = "ERROR: rckit: these candidates cannot be judged:\n"
-NOT_BUILT = "  chroot armhf: not built (build it with: python -m rckit.conformance.chroots build armhf)\n"
+NOT_BUILT = "  chroot armhf: not built (build it with: python -m rckit.conformance chroots build armhf)\n"
 
 
 def _without_chroots(tmp_path: Path) -> dict[str, str]:
@@ -182,3 +183,14 @@ def test_judge_is_the_default_command_and_can_be_named() -> None:
     named = ["judge", "--impl", "x"]
     assert cli._subcommand(named) is None and named == ["--impl", "x"]
     assert cli.pytest_args(cli._parser().parse_args(named)) == cli.pytest_args(args)
+
+
+@pytest.mark.parametrize("runner", [["-m", "rckit"], ["-m", "rckit.conformance"]])
+def test_python_dash_m_rckit_is_the_same_command(runner: list[str], tmp_path: Path) -> None:
+    """``python -m rckit`` runs the CLI as ``python -m rckit.conformance`` does (from any folder),
+    and ``rckit`` stays a namespace package: no folder of the kit makes it a regular one."""
+    done = subprocess.run([sys.executable, *runner, "trace", "--help"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "--check" in done.stdout, done
+    code = "import rckit; print(getattr(rckit, '__file__', None))"
+    spec = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert spec.stdout.strip() == "None", spec

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from rckit.conformance.toolchain import for_target
+from rckit.conformance.environments.toolchain import for_target
 from rckit.platforms import Field, current, targets
 from rckit.platforms.cprobe import build_and_run, compare
 

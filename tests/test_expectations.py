@@ -8,8 +8,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from rckit.conformance import expectations
-from rckit.conformance.trace import collect
+from rckit.conformance.support import expectations
+from rckit.conformance.tools.traceability import collect
 from rckit.spec import load
 
 from tests.conftest import run_suite

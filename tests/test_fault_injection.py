@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance.toolchain import package_of
+from rckit.conformance.environments.toolchain import package_of
 from rckit.platforms import debian_architectures, targets
 
 from tests.conftest import run_suite

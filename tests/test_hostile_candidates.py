@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rckit.conformance.containment import PID_NAMESPACES
+from rckit.conformance.environments.containment import PID_NAMESPACES
 
 from tests.conftest import run_suite
 
@@ -251,10 +251,10 @@ def test_path_says_where_the_module_lives_in_process_and_in_an_agent(tmp_path: P
 
 def test_path_is_staged_into_a_chroot(tmp_path: Path) -> None:
     """For a chroot candidate the --path folder is copied inside, where its interpreter finds it."""
-    from rckit.conformance.chroots import chroot_dir, is_built
+    from rckit.conformance.environments.chroots import chroot_dir, is_built
 
     if os.geteuid() != 0 or not is_built("sid"):
-        pytest.skip("the sid chroot is not built here (as root: python -m rckit.conformance.chroots build sid)")
+        pytest.skip("the sid chroot is not built here (as root: python -m rckit.conformance chroots build sid)")
     python = f"chroot {chroot_dir('sid')} /usr/bin/python3.15"
     done = run_suite("--python", python, "--impl", "chatty", "--path", str(CANDIDATES), "--profile", "quick",
                      "--report", str(tmp_path), "-n", "0", "--", "-k", "get_pair", cwd=tmp_path)  # fmt: skip
@@ -267,8 +267,8 @@ def test_a_chrooted_warden_ends_what_its_agent_left_when_the_agent_ends() -> Non
     """In a PID namespace whose /proc is mounted inside a chroot, the warden cannot list its
     children; when its command ends it still kills what the command left (here a child that
     sleeps 60 s) and exits, instead of waiting for it."""
-    from rckit.conformance import chroots
-    from rckit.conformance.containment import contained_argv
+    from rckit.conformance.environments import chroots
+    from rckit.conformance.environments.containment import contained_argv
 
     if not PID_NAMESPACES:
         pytest.skip("PID namespaces need root and unshare here")

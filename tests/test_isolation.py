@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance.candidates import CandidateSpec, IsolationError, make_candidate
+from rckit.conformance.harness.candidates import IsolationError, make_candidate
+from rckit.conformance.harness.specs import CandidateSpec
 
 
 @pytest.mark.parametrize(("fn", "args"), [("setrlimit", (4, (0, 0))), ("prlimit", (0, 4, (0, 0))), ("setrlimit", ())])
@@ -26,7 +27,7 @@ def test_reading_calls_run_in_process_when_asked() -> None:
 def test_the_snapshot_notices_a_change() -> None:
     code = (
         "import resource\n"
-        "from rckit.conformance.isolation import LimitsSnapshot\n"
+        "from rckit.conformance.harness.own_limits import LimitsSnapshot\n"
         "snap = LimitsSnapshot.take()\n"
         "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
         "resource.setrlimit(resource.RLIMIT_NOFILE, (soft - 1, hard))\n"
@@ -51,9 +52,9 @@ def test_prlimit_on_a_foreign_process_is_refused(as_object: bool) -> None:
     """However the pid is spelled, a child session may not set another process's limits: in a
     PID namespace of its own the process does not exist for the candidate; without one the agent
     refuses the call."""
-    from rckit.conformance.agent_process import AgentError
-    from rckit.conformance.containment import PID_NAMESPACES
-    from rckit.conformance.values import IndexOnly
+    from rckit.conformance.environments.containment import PID_NAMESPACES
+    from rckit.conformance.harness.errors import AgentError
+    from rckit.conformance.harness.values import IndexOnly
 
     bystander = subprocess.Popen(["sleep", "30"])
     try:

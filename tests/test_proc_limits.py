@@ -1,4 +1,4 @@
-"""/proc/<pid>/limits read by row name (rckit.conformance.proc_limits): every row this kernel
+"""/proc/<pid>/limits read by row name (rckit.conformance.support.proc_limits): every row this kernel
 prints has a name the kit knows, and on this machine, whose resource numbers are the kernel's
 own, reading by name gives exactly what reading by position did."""
 
@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance.candidates import AgentCandidate, CandidateSpec
-from rckit.conformance.proc_limits import ROW_NAMES, kernel_limits
+from rckit.conformance.harness.candidates import AgentCandidate
+from rckit.conformance.harness.specs import CandidateSpec
+from rckit.conformance.support.proc_limits import ROW_NAMES, kernel_limits
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="no /proc/self/limits here")
 

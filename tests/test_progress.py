@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from rckit.conformance.progress import HEARTBEAT, Progress, candidate_of, duration_text
+from rckit.conformance.outputs.progress import HEARTBEAT, Progress, candidate_of, duration_text
 
 from tests.conftest import run_suite
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from rckit.conformance.discovery import find
+from rckit.conformance.environments.discovery import find
 from rckit.platforms import current
 
 REPO = Path(__file__).resolve().parent.parent

@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from rckit.conformance.candidates import AgentCandidate, Candidate, CandidateSpec
-from rckit.conformance.chroots import chroot_python, interpreters, is_built
-from rckit.conformance.discovery import find, version_of
-from rckit.conformance.values import (
+from rckit.conformance.environments.chroots import chroot_python, interpreters, is_built
+from rckit.conformance.environments.discovery import find, version_of
+from rckit.conformance.harness.candidates import AgentCandidate, Candidate
+from rckit.conformance.harness.specs import CandidateSpec
+from rckit.conformance.harness.values import (
     Attr,
     Exploding,
     Foreign,
@@ -83,7 +84,7 @@ def pair(request: pytest.FixtureRequest) -> Iterator[tuple[Candidate, Candidate]
         command = RELEASES[name]
         if not command or os.geteuid() != 0:
             release = name.split("-", 1)[0]
-            pytest.skip(f"the {release} chroot is not built here (as root: python -m rckit.conformance.chroots build {release})")
+            pytest.skip(f"the {release} chroot is not built here (as root: python -m rckit.conformance chroots build {release})")
         subject_python = oracle_python = command
         if name.split("-", 1)[1].startswith("pypy"):
             version = version_of(command.split())
@@ -92,7 +93,7 @@ def pair(request: pytest.FixtureRequest) -> Iterator[tuple[Candidate, Candidate]
     elif name.startswith("chroot-"):
         arch = name.removeprefix("chroot-")
         if os.geteuid() != 0 or not is_built(arch):
-            pytest.skip(f"the {arch} chroot is not built here (as root: python -m rckit.conformance.chroots build {arch})")
+            pytest.skip(f"the {arch} chroot is not built here (as root: python -m rckit.conformance chroots build {arch})")
         subject_python = oracle_python = chroot_python(arch)
     elif name == "host":
         subject_python = oracle_python = sys.executable

@@ -17,7 +17,7 @@ import pytest
 import rckit.platforms
 import rckit.reference
 from mypy.version import __version__ as mypy_version
-from rckit.conformance.chroots import chroot_dir, enter_argv, interpreters, is_built
+from rckit.conformance.environments.chroots import chroot_dir, enter_argv, interpreters, is_built
 
 ALLOWLIST = Path(__file__).with_name("stubtest-allowlist.txt")
 
@@ -58,7 +58,7 @@ def test_stubtest_in_the_sid_chroot(exe: str, tmp_path: Path) -> None:
     describes per version (RLIM_SAVED_* from 3.15): mypy for that version is installed into the
     chroot from PyPI (cached there), and the reference runs in that interpreter."""
     if exe == "sid" or os.geteuid() != 0:
-        pytest.skip("the sid chroot is not built here (as root: python -m rckit.conformance.chroots build sid)")
+        pytest.skip("the sid chroot is not built here (as root: python -m rckit.conformance chroots build sid)")
     root = chroot_dir("sid")
     version = subprocess.run(
         ["chroot", str(root), f"/usr/bin/{exe}", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from rckit.conformance.outputs.report import TestResult, build, terminal_lines, write
 from rckit.conformance.plugin import classify
-from rckit.conformance.report import TestResult, build, terminal_lines, write
 from rckit.spec import load
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "conformance" / "schemas" / "report.schema.json").read_text())

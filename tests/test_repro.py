@@ -20,10 +20,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from rckit.conformance.candidates import split_chroot
-from rckit.conformance.repro import FAILED, ReproError, failures
-from rckit.conformance.repro_run import Ran, run
-from rckit.conformance.reproducer import Failure, render
+from rckit.conformance.harness.specs import split_chroot
+from rckit.conformance.outputs.repro.command import FAILED, ReproError, failures
+from rckit.conformance.outputs.repro.rerun import Ran, run
+from rckit.conformance.outputs.repro.script import Failure, render
 
 from tests.conftest import REPO, run_suite
 

@@ -115,7 +115,8 @@ def test_fork_asked_for_where_the_interpreter_cannot_fork_stops_the_run(tmp_path
 def test_an_in_process_candidate_reports_how_its_sessions_are_made(isolation: str, expected: str) -> None:
     """Described in the harness (which forks), its sessions still come from an agent: the
     report says how that agent makes them."""
-    from rckit.conformance.candidates import CandidateSpec, InProcessCandidate
+    from rckit.conformance.harness.candidates import InProcessCandidate
+    from rckit.conformance.harness.specs import CandidateSpec
 
     candidate = InProcessCandidate(CandidateSpec("resource", None, in_process=True, isolation=isolation))
     try:

@@ -3,7 +3,7 @@ list every sentence of the five seeds, and observations print today what they re
 
 The texts themselves are not in this repository: the seeds are read from RCKIT_SEEDS (default
 ../shared/seeds beside the checkout), CPython's documentation and the man pages from the Debian sid
-chroot (python -m rckit.conformance.chroots build sid). Where a text is absent its test is skipped
+chroot (python -m rckit.conformance chroots build sid). Where a text is absent its test is skipped
 with the reason; the quotes are still checked against the excerpts stored in spec/sentences/.
 """
 

@@ -8,13 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rckit.conformance.trace import Trace, collect
+from rckit.conformance.tools.traceability import Trace, collect
 from rckit.spec import load
 
 
 def test_the_gate_passes() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "rckit.conformance.trace", "--check"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "rckit.conformance.tools.traceability", "--check"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "rules have tests" in done.stdout

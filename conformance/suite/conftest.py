@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
-from rckit.conformance import example, expectations
-from rckit.conformance.applicability import not_applicable, why_not_applicable
-from rckit.conformance.candidates import Candidate, Registry
-from rckit.conformance.isolation import LimitsSnapshot
+from rckit.conformance.harness import exchanges
+from rckit.conformance.harness.candidates import Candidate, Registry
+from rckit.conformance.harness.own_limits import LimitsSnapshot
 from rckit.conformance.plugin import EXPECTATION_PROPERTY, PROPERTY, specs_key
+from rckit.conformance.support import expectations
+from rckit.conformance.support.applicability import not_applicable, why_not_applicable
 from rckit.spec import load
 
 #: Hypothesis profiles (--rckit-profile): examples per property, and reproducible or not.
@@ -148,22 +149,22 @@ def _without_shrinking(request: pytest.FixtureRequest, test: object) -> None:
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Record the candidate's protocol exchanges during the test (its last hypothesis example);
     when it fails, attach them, the assertion and how to run the candidate to its report."""
-    example.wrap_examples(getattr(item, "obj", None))
-    recorder = example.start()
+    exchanges.wrap_examples(getattr(item, "obj", None))
+    recorder = exchanges.start()
     try:
         return (yield)
     except BaseException as exc:
         candidate = getattr(item, "funcargs", {}).get("candidate")
         if isinstance(candidate, Candidate) and not isinstance(exc, pytest.skip.Exception):
             if not recorder.assertion:
-                recorder.assertion = example.first_lines(exc)
-            item.user_properties.append((example.PROPERTY, json.dumps(_stored_example(recorder, candidate))))
+                recorder.assertion = exchanges.first_lines(exc)
+            item.user_properties.append((exchanges.PROPERTY, json.dumps(_stored_example(recorder, candidate))))
         raise
     finally:
-        example.stop()
+        exchanges.stop()
 
 
-def _stored_example(recorder: example.Recorder, candidate: Candidate) -> dict[str, object]:
+def _stored_example(recorder: exchanges.Recorder, candidate: Candidate) -> dict[str, object]:
     stored = recorder.example()
     stored["module"] = candidate.spec.module
     stored["python"] = list(candidate.spec.python or (sys.executable,))

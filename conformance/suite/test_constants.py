@@ -6,10 +6,11 @@ import shutil
 
 import pytest
 from packaging.version import Version
-from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Candidate, Info
-from rckit.conformance.limit_range import limit_range
-from rckit.conformance.toolchain import probe_for
+from rckit.conformance.environments.toolchain import probe_for
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.info import Info
+from rckit.conformance.support.applicability import not_applicable
+from rckit.conformance.support.limit_range import limit_range
 from rckit.platforms import Target, python_names
 
 rule = pytest.mark.rule

@@ -8,9 +8,9 @@ import errno
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from rckit.conformance.agent_process import EndStatus, Session
-from rckit.conformance.applicability import not_applicable, require
-from rckit.conformance.candidates import Candidate
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.sessions import EndStatus, Session
+from rckit.conformance.support.applicability import not_applicable, require
 
 rule = pytest.mark.rule
 

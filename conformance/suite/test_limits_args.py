@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from rckit.conformance import strategies as S
-from rckit.conformance.agent_process import Session
-from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.limit_range import limit_range
-from rckit.conformance.values import IndexOnly, IntOnly, Iter, Opaque, Outcome
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.sessions import Session
+from rckit.conformance.harness.values import IndexOnly, IntOnly, Iter, Opaque, Outcome
+from rckit.conformance.support import strategies as S
+from rckit.conformance.support.applicability import not_applicable
+from rckit.conformance.support.limit_range import limit_range
 
 rule = pytest.mark.rule
 
@@ -259,7 +259,7 @@ def test_limits_negative_infinity_alias(candidate: Candidate, position: str) -> 
 @pytest.mark.parametrize("function", ["setrlimit", "prlimit"])
 def test_limits_negative_infinity_deprecated(candidate: Candidate, function: str) -> None:
     """From 3.15 the negative spelling of RLIM_INFINITY warns DeprecationWarning at the caller
-    (here the agent's own file) and still sets unlimited."""
+    (here the agent's calls.py, whose perform_call calls it) and still sets unlimited."""
     alias, infinity = _negative_alias(candidate), candidate.info.infinity
     if function == "prlimit" and "prlimit" not in candidate.info.names:
         not_applicable("the module has no prlimit on this platform")
@@ -271,4 +271,4 @@ def test_limits_negative_infinity_deprecated(candidate: Candidate, function: str
         assert child.getrlimit(number) == (infinity, infinity)
     deprecations = [w for w in outcome.warnings if w[0] == "DeprecationWarning" and "RLIM_INFINITY" in w[1]]
     assert len(deprecations) == 1, f"{function}{args} warnings: {outcome.warnings}"
-    assert deprecations[0][2] == "agent.py", f"the warning points at {deprecations[0][2]}, not at the caller (agent.py)"
+    assert deprecations[0][2] == "calls.py", f"the warning points at {deprecations[0][2]}, not at the caller (calls.py)"

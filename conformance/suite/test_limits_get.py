@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rckit.conformance import strategies as S
-from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.proc_limits import kernel_limits
-from rckit.conformance.values import IntSubclass
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.values import IntSubclass
+from rckit.conformance.support import strategies as S
+from rckit.conformance.support.applicability import not_applicable
+from rckit.conformance.support.proc_limits import kernel_limits
 
 rule = pytest.mark.rule
 

@@ -3,7 +3,7 @@
 One disposable, unprivileged child per run; the model predicts, for every setrlimit the machine
 tries, whether it succeeds or raises ValueError, and what getrlimit reports afterwards. Lowering a
 hard limit is irreversible here, so sequences find what single calls cannot. Values are drawn from
-the range the candidate's version accepts (rckit.conformance.limit_range): a value outside it
+the range the candidate's version accepts (rckit.conformance.support.limit_range): a value outside it
 would test the conversion rules, which have tests of their own, not the model.
 """
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
-from rckit.conformance import example
-from rckit.conformance import strategies as S
-from rckit.conformance.agent_process import Session
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.limit_range import limit_range
+from rckit.conformance.harness import exchanges
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.sessions import Session
+from rckit.conformance.support import strategies as S
+from rckit.conformance.support.limit_range import limit_range
 
 MODELLED = ("RLIMIT_CORE", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE")
 
@@ -36,7 +36,7 @@ def limits_machine(candidate: Candidate) -> type[RuleBasedStateMachine]:
 
         @initialize()
         def start(self) -> None:
-            example.begin()  # a failure's stored example is the run hypothesis shrank to, alone
+            exchanges.begin()  # a failure's stored example is the run hypothesis shrank to, alone
             self.context = candidate.isolated(unprivileged=True)
             self.child = self.context.__enter__()
             self.model = {name: self.child.getrlimit(info.resource(name)) for name in names}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from rckit.conformance import strategies as S
-from rckit.conformance.agent_process import Session
-from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.limit_range import limit_range
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.sessions import Session
+from rckit.conformance.support import strategies as S
+from rckit.conformance.support.applicability import not_applicable
+from rckit.conformance.support.limit_range import limit_range
 
 rule = pytest.mark.rule
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rckit.conformance import strategies as S
-from rckit.conformance.applicability import require
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.values import Exploding, Uncomparable
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.values import Exploding, Uncomparable
+from rckit.conformance.support import strategies as S
+from rckit.conformance.support.applicability import require
 
 rule = pytest.mark.rule
 FUNCTIONS = ("getrlimit", "setrlimit", "getrusage", "getpagesize")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rckit.conformance.candidates import Candidate
+from rckit.conformance.harness.candidates import Candidate
 
 rule = pytest.mark.rule
 

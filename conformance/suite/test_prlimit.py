@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rckit.conformance import strategies as S
-from rckit.conformance.agent_process import Session
-from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Candidate, Info
-from rckit.conformance.limit_range import limit_range
-from rckit.conformance.proc_limits import kernel_limits
-from rckit.conformance.values import IndexOnly, IntSubclass, Opaque, Outcome, Uncomparable
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.info import Info
+from rckit.conformance.harness.sessions import Session
+from rckit.conformance.harness.values import IndexOnly, IntSubclass, Opaque, Outcome, Uncomparable
+from rckit.conformance.support import strategies as S
+from rckit.conformance.support.applicability import not_applicable
+from rckit.conformance.support.limit_range import limit_range
+from rckit.conformance.support.proc_limits import kernel_limits
 
 rule = pytest.mark.rule
 

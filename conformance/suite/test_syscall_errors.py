@@ -1,7 +1,7 @@
 """*.SYSCALL_ERROR: a system call that fails for an unexpected reason surfaces as `error`.
 
 The failure is real but injected at the C boundary: the candidate's interpreter is started with
-an LD_PRELOAD library (conformance/c/inject.c) that makes getrlimit/setrlimit (on one resource) or
+an LD_PRELOAD library (conformance/environments/c/inject.c) that makes getrlimit/setrlimit (on one resource) or
 getrusage (for one who) fail with EIO, and leaves every other call alone.
 """
 
@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rckit.conformance.applicability import not_applicable
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.toolchain import inject_library_for, missing_for
-from rckit.conformance.values import Outcome
+from rckit.conformance.environments.toolchain import inject_library_for, missing_for
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.values import Outcome
+from rckit.conformance.support.applicability import not_applicable
 
 rule = pytest.mark.rule
 

@@ -7,18 +7,15 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rckit.conformance import strategies as S
-from rckit.conformance.agent_process import Session
-from rckit.conformance.applicability import not_applicable, require
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.values import Foreign, Opaque, Uncomparable, decode
+from rckit.conformance.agent.codec import RUSAGE_FIELDS
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.sessions import Session
+from rckit.conformance.harness.values import Foreign, Opaque, Uncomparable, decode
+from rckit.conformance.support import strategies as S
+from rckit.conformance.support.applicability import not_applicable, require
 
 rule = pytest.mark.rule
-FIELDS = (
-    "ru_utime", "ru_stime", "ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt",
-    "ru_majflt", "ru_nswap", "ru_inblock", "ru_oublock", "ru_msgsnd", "ru_msgrcv",
-    "ru_nsignals", "ru_nvcsw", "ru_nivcsw",
-)  # fmt: skip
+FIELDS = RUSAGE_FIELDS  # the 16 fields of struct_rusage, in order
 #: Fields that only grow for a live process (ru_maxrss is a peak, so it never shrinks either).
 COUNTERS = ("ru_utime", "ru_stime", "ru_maxrss", "ru_minflt", "ru_majflt", "ru_nswap", "ru_inblock",
             "ru_oublock", "ru_msgsnd", "ru_msgrcv", "ru_nsignals", "ru_nvcsw", "ru_nivcsw")  # fmt: skip

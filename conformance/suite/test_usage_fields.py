@@ -15,16 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rckit.conformance.applicability import not_applicable, require
-from rckit.conformance.candidates import Candidate
-from rckit.conformance.values import Foreign, decode
+from rckit.conformance.agent.codec import RUSAGE_FIELDS
+from rckit.conformance.harness.candidates import Candidate
+from rckit.conformance.harness.values import Foreign, decode
+from rckit.conformance.support.applicability import not_applicable, require
 
 rule = pytest.mark.rule
-FIELDS = (
-    "ru_utime", "ru_stime", "ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt",
-    "ru_majflt", "ru_nswap", "ru_inblock", "ru_oublock", "ru_msgsnd", "ru_msgrcv",
-    "ru_nsignals", "ru_nvcsw", "ru_nivcsw",
-)  # fmt: skip
+FIELDS = RUSAGE_FIELDS  # the 16 fields of struct_rusage, in order
 UNMAINTAINED = ("ru_ixrss", "ru_idrss", "ru_isrss", "ru_nswap", "ru_msgsnd", "ru_msgrcv", "ru_nsignals")
 
 
