@@ -258,12 +258,7 @@ def test_prlimit_reads_any_resource_as_getrlimit(candidate: Candidate, data: st.
     """prlimit(0, r) accepts and rejects any resource argument as getrlimit(r) does (an int
     subclass, __index__, a bool, a bad number, junk): the same result or the same exception type."""
     _require_prlimit(candidate)
-    resource = data.draw(S.resource_arguments(candidate.info.nlimits), label="resource")
-    expected = candidate.call("getrlimit", resource)
-    outcome = candidate.call("prlimit", 0, resource)
-    assert _seen(outcome) == _seen(expected) and outcome.value == expected.value, (
-        f"prlimit(0, {resource!r}) {outcome}, getrlimit {expected}"
-    )
+    _prlimit_reads_as_getrlimit(candidate, data.draw(S.resource_arguments(candidate.info.nlimits), label="resource"))
 
 
 #: Resource arguments where conversions part: each end of C int, 64-bit values, the first invalid
@@ -279,11 +274,16 @@ def test_prlimit_reads_edge_resources_as_getrlimit(candidate: Candidate, resourc
     the first number past the last resource): the same result or the same exception type."""
     _require_prlimit(candidate)
     for value in (resource, candidate.info.nlimits) if resource == -1 else (resource,):
-        expected = candidate.call("getrlimit", value)
-        outcome = candidate.call("prlimit", 0, value)
-        assert _seen(outcome) == _seen(expected) and outcome.value == expected.value, (
-            f"prlimit(0, {value!r}) {outcome}, getrlimit {expected}"
-        )
+        _prlimit_reads_as_getrlimit(candidate, value)
+
+
+def _prlimit_reads_as_getrlimit(candidate: Candidate, resource: object) -> None:
+    """prlimit(0, resource) returns what getrlimit(resource) returns, or raises the same type."""
+    expected = candidate.call("getrlimit", resource)
+    outcome = candidate.call("prlimit", 0, resource)
+    assert _seen(outcome) == _seen(expected) and outcome.value == expected.value, (
+        f"prlimit(0, {resource!r}) {outcome}, getrlimit {expected}"
+    )
 
 
 def _prlimit_as_setrlimit(candidate: Candidate, number: int, limits: object) -> None:
