@@ -108,6 +108,7 @@ def test_candidates_under_qemu_are_told_apart_to_start_first(python: str | None,
     ("name", "lacking"),
     [
         ("sid", "debootstrap (Debian: apt-get install debootstrap)"),
+        ("arm64", "mmdebstrap (Debian: apt-get install mmdebstrap)"),
         ("arm64", "qemu-aarch64-static (Debian: apt-get install qemu-user-static)"),
     ],
 )
@@ -131,12 +132,13 @@ def test_building_without_its_tools_names_each_tool_and_its_package(tmp_path: Pa
 def test_each_architecture_chroot_needs_its_own_cross_compiler_and_c_library() -> None:
     """What `nox -s "chroot(NAME)"` installs: the compiler the C probe and the fault-injection
     library use for that chroot's interpreter (armel's own, not armhf's), its C library, and
-    qemu-user where the chroot is emulated; a release chroot needs debootstrap alone."""
+    qemu-user where the chroot is emulated, and mmdebstrap to build it; a release chroot needs
+    debootstrap alone."""
     for entry in debian_architectures().values():
         needed = chroots.packages(entry.name)
         toolchain = chroots.target_for_arch(entry.name).toolchain
         triplet = entry.triplet or toolchain["triplet"]
-        assert needed[:3] == ["debootstrap", f"gcc-{triplet}", f"libc6-dev-{entry.arch}-cross"], needed
+        assert needed[:3] == ["mmdebstrap", f"gcc-{triplet}", f"libc6-dev-{entry.arch}-cross"], needed
         assert ("qemu-user-static" in needed) == bool(toolchain.get("qemu")), needed
     assert chroots.packages("sid") == ["debootstrap"]
     assert "gcc-arm-linux-gnueabi" in chroots.packages("armel") and "gcc-arm-linux-gnueabihf" in chroots.packages("armhf")

@@ -1,4 +1,4 @@
-"""Chroot candidates: Debian chroots built with debootstrap and entered with a private /proc.
+"""Chroot candidates: Debian chroots built with mmdebstrap or debootstrap and entered with a private /proc.
 
 Two kinds, both cached under ``$RCKIT_CHROOT_CACHE`` (default /var/cache/rckit/chroots/<name>):
 
@@ -50,6 +50,11 @@ MIRROR = os.environ.get("RCKIT_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 MARKER = ".rckit-chroot.json"
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 SCRIPTS = Path("/usr/share/debootstrap/scripts")
+#: mmdebstrap's hooks that make /bin, /lib and /sbin links into /usr, as debootstrap does.
+MERGED_USR_HOOKS = Path("/usr/share/mmdebstrap/hooks/merged-usr")
+#: What an architecture chroot holds: the interpreter, and sh (a user the kit drops to may not be
+#: allowed to run the interpreter; the agent asks sh then).
+ARCH_PACKAGES = ("python3", "dash")
 #: The interpreters of a release chroot: CPython (release and debug builds) and PyPy.
 INTERPRETER_NAME = re.compile(r"^(python3\.\d+d?|pypy3)$")
 #: apt inside a release chroot. A mirror may serve a Release file past its Valid-Until date (a
@@ -133,14 +138,22 @@ def _ensure_binfmt(target: Target) -> None:
 
 
 #: The Debian package of each program that building a chroot runs.
-BUILD_TOOLS = {"debootstrap": "debootstrap", "update-binfmts": "binfmt-support", "chroot": "coreutils", "mount": "mount"}
+BUILD_TOOLS = {
+    "debootstrap": "debootstrap",
+    "mmdebstrap": "mmdebstrap",
+    "update-binfmts": "binfmt-support",
+    "chroot": "coreutils",
+    "mount": "mount",
+}
 
 
 def _missing_tools(name: str) -> list[str]:
     """What building chroot ``name`` needs that this machine lacks, each with its Debian package:
-    debootstrap always; for an architecture run under qemu-user, its emulator and update-binfmts."""
+    debootstrap for a release; mmdebstrap for an architecture and, where it runs under qemu-user,
+    its emulator and update-binfmts."""
     needed = ["debootstrap", "chroot"]
     if release(name) is None:
+        needed = ["mmdebstrap", "chroot"]
         qemu = target_for_arch(name).toolchain.get("qemu", "").split()
         if qemu:
             needed += [qemu[0], "update-binfmts", "mount"]
@@ -153,11 +166,12 @@ def _missing_tools(name: str) -> list[str]:
 
 def packages(name: str) -> list[str]:
     """The Debian packages that building chroot ``name``, probing its platform entry and judging
-    it need on this machine: debootstrap; for an architecture, its cross compiler and C library
-    (gcc-TRIPLET, libc6-dev-ARCH-cross: the probe and the fault-injection library) and, where it
-    runs under qemu-user, qemu-user-static and binfmt-support."""
+    it need on this machine: debootstrap for a release; for an architecture, mmdebstrap, its cross
+    compiler and C library (gcc-TRIPLET, libc6-dev-ARCH-cross: the probe and the fault-injection
+    library) and, where it runs under qemu-user, qemu-user-static and binfmt-support."""
     needed = ["debootstrap"]
     if release(name) is None:
+        needed = ["mmdebstrap"]
         entry, toolchain = architecture(name), target_for_arch(name).toolchain
         triplet = entry.triplet or toolchain.get("triplet")
         if triplet:
@@ -193,29 +207,35 @@ def _script(suite: str, fallback: str = "sid") -> Path:
 
 
 def _build_arch(name: str, partial: Path) -> dict[str, object]:
-    """A minimal Debian chroot of an architecture with python3, from the first of its releases
-    the mirror serves whole (two debootstrap stages, the second one run by the foreign
-    architecture's own binaries)."""
+    """A chroot of an architecture holding its python3 (and sh), from the first of its releases
+    the mirror serves whole. mmdebstrap's ``extract`` variant resolves, fetches and unpacks the
+    packages with this machine's own apt and dpkg, and runs none of their maintainer scripts, so
+    nothing runs under emulation while building. What those scripts would have made that the kit needs is made here: the
+    merged-/usr links (mmdebstrap's merged-usr hook) and the /proc and /sys mount points."""
     entry = architecture(name)
-    _ensure_binfmt(targets()[entry.target])
     missed = []
     for suite in entry.suites:
         shutil.rmtree(partial, ignore_errors=True)
         fetched = subprocess.run(
-            ["debootstrap", f"--arch={entry.arch}", "--foreign", "--variant=minbase", "--include=python3", suite, str(partial),
-             MIRROR, str(_script(suite))],
+            ["mmdebstrap", "--variant=extract", f"--include={','.join(ARCH_PACKAGES)}", f"--architectures={entry.arch}",
+             "--mode=root", f"--hook-dir={MERGED_USR_HOOKS}", "--aptopt=Acquire::Check-Valid-Until false", suite,
+             str(partial), MIRROR],
             check=False,
         )  # fmt: skip
         if fetched.returncode == 0:
             break
         missed.append(suite)
-        print(f"{name}: debootstrap could not fetch {entry.arch} {suite} from {MIRROR}", file=sys.stderr)
+        print(f"{name}: mmdebstrap could not fetch {entry.arch} {suite} from {MIRROR}", file=sys.stderr)
     else:
         raise RuntimeError(f"{name}: the mirror {MIRROR} served none of {', '.join(entry.suites)} for {entry.arch} whole")
-    subprocess.run(["chroot", str(partial), "/debootstrap/debootstrap", "--second-stage"], check=True)
+    for mount_point in ("proc", "sys"):
+        (partial / mount_point).mkdir(mode=0o555, exist_ok=True)
+    _ensure_binfmt(targets()[entry.target])
     done = subprocess.run(["chroot", str(partial), "/usr/bin/python3", "-c", "import sys; print(sys.version)"],
                           capture_output=True, text=True, check=False)  # fmt: skip
-    return {"arch": entry.arch, "suite": suite, "missed": missed, "target": entry.target,
+    if done.returncode != 0:
+        raise RuntimeError(f"{name}: the built chroot's python3 does not run: {done.stderr.strip()}")
+    return {"arch": entry.arch, "suite": suite, "missed": missed, "target": entry.target, "packages": list(ARCH_PACKAGES),
             "interpreters": {"python3": done.stdout.strip().replace("\n", " ")}}  # fmt: skip
 
 
@@ -303,12 +323,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         unknown = [name for name in names if name not in chroot_names()]
         if unknown or not names:
             parser.error(f"build: unknown chroot {unknown}" if unknown else "build: name a chroot, or give --ci")
+        failed = []
         for name in names:
             lacking = [] if is_built(name) and not args.force else _missing_tools(name)
             if lacking:
                 print(f"{name}: cannot build here, missing {'; '.join(lacking)}", file=sys.stderr)
                 return 2
-            print(f"{name}: {build(name, args.force)}")
+            try:
+                print(f"{name}: {build(name, args.force)}")
+            except (RuntimeError, subprocess.CalledProcessError) as error:
+                print(f"{name}: not built: {error}", file=sys.stderr)
+                failed.append(name)
+        if failed:
+            print(f"not built: {', '.join(failed)}", file=sys.stderr)
+            return 1
     elif args.command == "probe":
         return max(_probe(arch) for arch in args.arch)
     elif args.command == "packages":
