@@ -129,6 +129,29 @@ def test_building_without_its_tools_names_each_tool_and_its_package(tmp_path: Pa
     assert lacking in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
+def test_a_chroot_the_mirror_cannot_serve_is_named_in_one_line_and_the_rest_still_built(tmp_path: Path) -> None:
+    """A real mmdebstrap against a mirror that answers nothing: each chroot asked for is named as
+    not built with the releases tried, exit 1, no traceback, and nothing is left in the cache."""
+    import shutil
+
+    if os.geteuid() != 0 or shutil.which("mmdebstrap") is None:
+        pytest.skip("needs root and mmdebstrap (Debian: apt-get install mmdebstrap) to build a chroot")
+    env = dict(os.environ, RCKIT_CHROOT_CACHE=str(tmp_path), RCKIT_DEBIAN_MIRROR="http://127.0.0.1:9/debian")
+    done = subprocess.run(
+        [sys.executable, "-m", "rckit.conformance.environments.chroots", "build", "i386", "armhf-bookworm"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "i386: not built: " in done.stderr and "armhf-bookworm: not built: " in done.stderr, done.stderr
+    assert done.stderr.rstrip().endswith("not built: i386, armhf-bookworm"), done.stderr
+    assert not list(tmp_path.iterdir()), "a half-built chroot was left in the cache"
+
+
 def test_each_architecture_chroot_needs_its_own_cross_compiler_and_c_library() -> None:
     """What `nox -s "chroot(NAME)"` installs: the compiler the C probe and the fault-injection
     library use for that chroot's interpreter (armel's own, not armhf's), its C library, and

@@ -193,7 +193,11 @@ def build(name: str, force: bool = False) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
     wanted = release(name)
-    marker = _build_release(wanted, partial) if wanted is not None else _build_arch(name, partial)
+    try:
+        marker = _build_release(wanted, partial) if wanted is not None else _build_arch(name, partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # nothing half-built is left behind
+        raise
     (partial / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
     shutil.rmtree(directory, ignore_errors=True)
     partial.rename(directory)
