@@ -231,14 +231,14 @@ def _build_arch(name: str, partial: Path) -> dict[str, object]:
         missed.append(suite)
         print(f"{name}: mmdebstrap could not fetch {entry.arch} {suite} from {MIRROR}", file=sys.stderr)
     else:
-        raise RuntimeError(f"{name}: the mirror {MIRROR} served none of {', '.join(entry.suites)} for {entry.arch} whole")
+        raise RuntimeError(f"the mirror {MIRROR} served none of {', '.join(entry.suites)} for {entry.arch} whole")
     for mount_point in ("proc", "sys"):
         (partial / mount_point).mkdir(mode=0o555, exist_ok=True)
     _ensure_binfmt(targets()[entry.target])
     done = subprocess.run(["chroot", str(partial), "/usr/bin/python3", "-c", "import sys; print(sys.version)"],
                           capture_output=True, text=True, check=False)  # fmt: skip
     if done.returncode != 0:
-        raise RuntimeError(f"{name}: the built chroot's python3 does not run: {done.stderr.strip()}")
+        raise RuntimeError(f"the built chroot's python3 does not run: {done.stderr.strip()}")
     return {"arch": entry.arch, "suite": suite, "missed": missed, "target": entry.target, "packages": list(ARCH_PACKAGES),
             "interpreters": {"python3": done.stdout.strip().replace("\n", " ")}}  # fmt: skip
 
