@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import timeit
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -295,6 +295,15 @@ def _ratio(result: Result | None, key: str) -> str:
     return "-" if result is None or key not in result else f"{result[key]:.2f}x"
 
 
+def _calls(run: Result, digits: int) -> Iterator[tuple[str, Result | None, str]]:
+    """Each call of CALLS: (its name, its result in ``run`` or None if it was not timed, its floor
+    in ns with ``digits`` decimals or "-")."""
+    for name in CALLS:
+        result = run["results"].get(name)
+        floor_ns = f"{result['floor_ns']:.{digits}f}" if result is not None and "floor_ns" in result else "-"
+        yield name, result, floor_ns
+
+
 def format_run(run: Result) -> str:
     """The table of one interpreter: a header line, then one line per call."""
     lines = [
@@ -304,10 +313,8 @@ def format_run(run: Result) -> str:
         f"best of {run['repeat']} alternating repeats of >= {run['min_time'] * 1000:g} ms",
         f"{'call':<10} {'C ns/call':>10} {'ref ns/call':>12} {'ref/C':>8} {'floor ns':>9} {'ref/floor':>9}  statement",
     ]
-    for name in CALLS:
-        result = run["results"].get(name)
+    for name, result, floor_ns in _calls(run, digits=1):
         if result is not None:
-            floor_ns = f"{result['floor_ns']:.1f}" if "floor_ns" in result else "-"
             lines.append(
                 f"{name:<10} {result['c_ns']:>10.1f} {result['reference_ns']:>12.1f} "
                 f"{result['ratio']:>7.2f}x {floor_ns:>9} {_ratio(result, 'floor_ratio'):>9}  {result['statement']}"
@@ -325,14 +332,12 @@ def format_run_markdown(run: Result) -> str:
         "| call | C ns/call | reference ns/call | reference / C | floor ns/call | reference / floor |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for name in CALLS:
-        result = run["results"].get(name)
-        if result is not None:
-            floor_ns = f"{result['floor_ns']:.0f}" if "floor_ns" in result else "-"
-            lines.append(
-                f"| `{result['statement']}` | {result['c_ns']:.0f} | {result['reference_ns']:.0f} | {result['ratio']:.2f}x "
-                f"| {floor_ns} | {_ratio(result, 'floor_ratio')} |"
-            )
+    lines += [
+        f"| `{result['statement']}` | {result['c_ns']:.0f} | {result['reference_ns']:.0f} | {result['ratio']:.2f}x "
+        f"| {floor_ns} | {_ratio(result, 'floor_ratio')} |"
+        for _, result, floor_ns in _calls(run, digits=0)
+        if result is not None
+    ]
     return "\n".join(lines)
 
 

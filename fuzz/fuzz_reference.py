@@ -252,24 +252,35 @@ def may_limit_cpu(name: str, args: List[Any]) -> bool:
     return False
 
 
-def in_grandchild(module: Any, call: Tuple[str, List[Any], Dict[str, Any]]) -> Tuple[Any, ...]:
-    """Run a limit-changing call in a fresh child; its outcome and the limits it left."""
+def fork_child(body: Callable[[Callable[[bytes], Any]], None]) -> Tuple[int, int]:
+    """Fork a child that runs ``body(write)``, ``write`` sending bytes up a pipe, and then exits
+    with status 0, or 70 if ``body`` raised. In the parent: (the child's pid, the read end)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
         code = 0
         try:
-            signal.signal(signal.SIGXCPU, signal.SIG_IGN)
-            name, args, kwargs = prepare(call)
-            result = outcome(module, name, args, kwargs)
-            after = tuple(resource.getrlimit(r) for r in range(16))
-            os.write(write, repr((result, after)).encode())
+            body(lambda data: os.write(write, data))
         except BaseException:
             code = 70
         finally:
             os._exit(code)
     os.close(write)
+    return pid, read
+
+
+def in_grandchild(module: Any, call: Tuple[str, List[Any], Dict[str, Any]]) -> Tuple[Any, ...]:
+    """Run a limit-changing call in a fresh child; its outcome and the limits it left."""
+
+    def body(write: Callable[[bytes], Any]) -> None:
+        signal.signal(signal.SIGXCPU, signal.SIG_IGN)
+        name, args, kwargs = prepare(call)
+        result = outcome(module, name, args, kwargs)
+        after = tuple(resource.getrlimit(r) for r in range(16))
+        write(repr((result, after)).encode())
+
+    pid, read = fork_child(body)
     data = b""
     while True:
         chunk = os.read(read, 65536)
@@ -372,23 +383,18 @@ def thread_phase(seconds: float) -> Dict[str, Any]:
 def guarded(target: Callable[[Callable[[Dict[str, Any]], None]], None], timeout: float) -> Tuple[List[Dict[str, Any]], str]:
     """Run ``target`` in a child that reports JSON lines; (its reports, '' or what went wrong).
     A batch that sends nothing for ``timeout`` seconds is a hang: the child is killed."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read)
-        code = 0
+
+    def body(write: Callable[[bytes], Any]) -> None:
+        def send(message: Dict[str, Any]) -> None:
+            write((json.dumps(message) + "\n").encode())
+
         try:
-
-            def send(message: Dict[str, Any]) -> None:
-                os.write(write, (json.dumps(message) + "\n").encode())
-
             target(send)
         except BaseException:
-            os.write(write, (json.dumps({"crash": traceback.format_exc()}) + "\n").encode())
-            code = 70
-        finally:
-            os._exit(code)
-    os.close(write)
+            send({"crash": traceback.format_exc()})
+            raise
+
+    pid, read = fork_child(body)
     reports: List[Dict[str, Any]] = []
     pending, problem = b"", ""
     import select

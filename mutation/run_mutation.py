@@ -39,6 +39,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,20 @@ def rejudge(results: dict[str, Any], work: Path, workers: int, full: bool = Fals
             found["rejudged"] = {"killed": killed, "score": round(killed / found["judged"], 4)}
 
 
+def write_results(path: Path, results: dict[str, Any], groups: Sequence[str], line: Callable[[str, dict[str, Any]], str]) -> None:
+    """Write ``results`` to ``path`` as JSON, then print ``line(group, its results)`` for each of
+    ``groups`` that was judged."""
+    path.write_text(json.dumps(results, indent=1) + "\n")
+    for group in groups:
+        if group in results:
+            print(line(group, results[group]))
+
+
+def _summary_line(group: str, found: dict[str, Any]) -> str:
+    return (f"{group}: {found['killed']} of {found['judged']} mutants killed ({found['score']}) "
+            f"of {found['mutants']} in all, {found['counts']}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the sessions (resuming where a previous run stopped) and write the results."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
@@ -267,12 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             worker.terminate()
             worker.wait()
     results["hours"] = round((time.time() - started) / 3600, 2)
-    Path(args.output).write_text(json.dumps(results, indent=1) + "\n")
-    for group in ("cpython", "pypy"):
-        if group in results:
-            found = results[group]
-            print(f"{group}: {found['killed']} of {found['judged']} mutants killed ({found['score']}) "
-                  f"of {found['mutants']} in all, {found['counts']}")  # fmt: skip
+    write_results(Path(args.output), results, ("cpython", "pypy"), _summary_line)
     return 0
 
 

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_mutation import CPYTHON_MODULES, PYPY_MODULES, REPO, copy_repository, modules_digest, refresh_copy
+from run_mutation import CPYTHON_MODULES, PYPY_MODULES, REPO, copy_repository, modules_digest, refresh_copy, write_results
 
 SEED = 20261205
 RESULTS = REPO / "mutation" / "suite-results.json"
@@ -322,6 +322,11 @@ def rejudge(results: dict[str, Any], work: Path, found: dict[str, list[Mutant]],
         list(pool.map(one, todo))
 
 
+def _summary_line(name: str, group: dict[str, Any]) -> str:
+    return (f"{name}: {group['caught']} of {group['behaviour_changing']} behaviour-changing mutants caught "
+            f"(of {group['sampled']} judged, {group['mutants']} in all): {group['outcomes']}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run (or resume) the campaign of each group asked for, then write the results."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
@@ -363,12 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         classify(results, found)
     if args.rejudge:
         rejudge(results, work, found, args.workers)
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
-    for name in names:
-        if name in results:
-            group = results[name]
-            print(f"{name}: {group['caught']} of {group['behaviour_changing']} behaviour-changing mutants caught "
-                  f"(of {group['sampled']} judged, {group['mutants']} in all): {group['outcomes']}")  # fmt: skip
+    write_results(RESULTS, results, names, _summary_line)
     return 0
 
 

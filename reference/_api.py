@@ -98,6 +98,10 @@ _rl_free: List[Any] = [_new_rl() for _ in range(4)]
 _ru_free: List[Any] = [_new_ru() for _ in range(2)]
 _take_rl, _give_rl = _rl_free.pop, _rl_free.append
 _take_ru, _give_ru = _ru_free.pop, _ru_free.append
+#: (take, make, give back) a buffer of one kind, for the slow paths.
+_Buffers = Tuple[Callable[[], Any], Callable[[], Any], Callable[[Any], None]]
+_RL_BUFFERS: _Buffers = (_take_rl, _new_rl, _give_rl)
+_RU_BUFFERS: _Buffers = (_take_ru, _new_ru, _give_ru)
 
 struct_rusage = make_struct_rusage(PUBLIC_MODULE)
 _make_rusage = tuple.__new__
@@ -140,6 +144,32 @@ def _take(take: Callable[[], Any], new: Callable[[], Any]) -> Any:
         return new()
 
 
+def _one_argument(name: str, value: Any, extra: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    """CPython's TypeError unless function ``name`` got exactly one positional argument, ``value``."""
+    if kwargs or extra or value is _NO:
+        _arity(name, len(extra) + (value is not _NO), kwargs)
+
+
+def _slow_read(
+    name: str, call: Callable[..., int], arg: int, buffers: _Buffers, decode: Callable[[Any], Any], *, invalid: str = ""
+) -> Any:
+    """What C's ``name`` wrote, called with the checked ``arg`` and a buffer of ``buffers``,
+    decoded; if it fails, CPython's error (ValueError(``invalid``) for EINVAL, where given)."""
+    take, new, give = buffers
+    pair = _take(take, new)
+    args = (arg, pair[1])
+    if call(*args):
+        err = _errno_of(name, args)
+        if err:
+            give(pair)
+            if err == _EINVAL and invalid:
+                raise ValueError(invalid)
+            os_error(err)
+    value = decode(pair[0])
+    give(pair)
+    return value
+
+
 # Each public function tries a fast path first: exact ints in range (and a 2-tuple of them for
 # limits), no keywords, the C call succeeding. Anything else goes to its _slow_* twin, which checks
 # everything in CPython's order and raises CPython's exact errors. The audit event is raised once,
@@ -164,18 +194,8 @@ def getrlimit(resource: Any = _NO, /, *extra: Any, **kwargs: Any) -> Tuple[int, 
 
 
 def _slow_getrlimit(resource: Any, extra: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[int, int]:
-    if kwargs or extra or resource is _NO:
-        _arity("getrlimit", len(extra) + (resource is not _NO), kwargs)
-    resource = _resource(resource)
-    pair = _take(_take_rl, _new_rl)
-    args = (resource, pair[1])
-    if _c_getrlimit(*args):
-        err = _errno_of("getrlimit", args)
-        if err:
-            _give_rl(pair)
-            os_error(err)
-    value = _unpack_rl(pair[0])
-    _give_rl(pair)
+    _one_argument("getrlimit", resource, extra, kwargs)
+    value: Tuple[int, int] = _slow_read("getrlimit", _c_getrlimit, _resource(resource), _RL_BUFFERS, _unpack_rl)
     return _shown(value) if _FIX_READS else value
 
 
@@ -339,21 +359,8 @@ def _rusage_of(data: Any) -> Any:
 
 
 def _slow_getrusage(who: Any, extra: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    if kwargs or extra or who is _NO:
-        _arity("getrusage", len(extra) + (who is not _NO), kwargs)
-    who = c_int(who)
-    pair = _take(_take_ru, _new_ru)
-    args = (who, pair[1])
-    if _c_getrusage(*args):
-        err = _errno_of("getrusage", args)
-        if err:
-            _give_ru(pair)
-            if err == _EINVAL:
-                raise ValueError(B.MSG_INVALID_WHO)
-            os_error(err)
-    result = _rusage_of(pair[0])
-    _give_ru(pair)
-    return result
+    _one_argument("getrusage", who, extra, kwargs)
+    return _slow_read("getrusage", _c_getrusage, c_int(who), _RU_BUFFERS, _rusage_of, invalid=B.MSG_INVALID_WHO)
 
 
 def getpagesize(*args: Any, **kwargs: Any) -> int:

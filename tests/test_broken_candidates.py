@@ -29,41 +29,39 @@ def judge(tmp_path: Path, module: str, tests: str, *extra: str) -> tuple[int, di
     return done.returncode, cells, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize(
-    ("module", "tests", "broken_rule"),
-    [
-        ("returns_errors", "invalid_resource_get or get_pair", "LIMITS.INVALID_RESOURCE"),
-        ("shared_buffer", "thread_safe_getrlimit or get_pair", "MODULE.THREAD_SAFE"),
-        ("wrong_constants", "constants", "CONSTANTS.RLIMIT_C_VALUES"),
-        ("wrong_constants", "constants", "CONSTANTS.ONLY_DEFINED"),
-        ("pages_maxrss", "maxrss or field_types", "USAGE.MAXRSS_UNIT"),
-        ("self_with_children", "self_excludes or children_counts", "USAGE.SELF_EXCLUDES_CHILDREN"),
-        ("both_is_self", "both_counts or children_counts", "USAGE.BOTH_IS_SELF_AND_CHILDREN"),
-    ],
-)
-def test_broken_candidate_fails_its_rule(tmp_path: Path, module: str, tests: str, broken_rule: str) -> None:
-    code, cells, output = judge(tmp_path, module, tests)
+#: (candidate, the tests judged (-k), the rule it breaks, the isolation modes it is judged in). Spawn
+#: mode (fresh processes for sessions and the experiments' children, as where the interpreter
+#: cannot fork) must catch what forked ones catch: limits set in a session, a waited child's usage,
+#: threads, the CPU time fields.
+BROKEN = [
+    ("returns_errors", "invalid_resource_get or get_pair", "LIMITS.INVALID_RESOURCE", ("auto",)),
+    ("shared_buffer", "thread_safe_getrlimit or get_pair", "MODULE.THREAD_SAFE", ("auto", "spawn")),
+    ("wrong_constants", "constants", "CONSTANTS.RLIMIT_C_VALUES", ("auto",)),
+    ("wrong_constants", "constants", "CONSTANTS.ONLY_DEFINED", ("auto",)),
+    ("pages_maxrss", "maxrss or field_types", "USAGE.MAXRSS_UNIT", ("auto",)),
+    ("self_with_children", "self_excludes or children_counts", "USAGE.SELF_EXCLUDES_CHILDREN", ("auto", "spawn")),
+    ("both_is_self", "both_counts or children_counts", "USAGE.BOTH_IS_SELF_AND_CHILDREN", ("auto",)),
+    ("hard_follows_soft", "soft_moves_freely or get_pair", "LIMITS.SOFT_MOVES_FREELY", ("spawn",)),
+    ("swapped_times", "user_time_is_user or get_pair", "USAGE.TIMES_MEAN_CPU", ("spawn",)),
+]
+
+
+def _fails(judged: tuple[int, dict[str, str], str], broken_rule: str) -> dict[str, str]:
+    """Assert that the run failed and ``broken_rule`` with it; rule -> status."""
+    code, cells, output = judged
     assert code == 1, output[-3000:]
     assert cells.get(broken_rule) == "fail", f"{broken_rule}: {cells.get(broken_rule)}\n{output[-3000:]}"
-    assert "pass" in cells.values(), "the other selected rules should still pass"
+    return cells
 
 
 @pytest.mark.parametrize(
-    ("module", "tests", "broken_rule"),
-    [
-        ("self_with_children", "self_excludes or children_counts", "USAGE.SELF_EXCLUDES_CHILDREN"),
-        ("hard_follows_soft", "soft_moves_freely or get_pair", "LIMITS.SOFT_MOVES_FREELY"),
-        ("shared_buffer", "thread_safe_getrlimit or get_pair", "MODULE.THREAD_SAFE"),
-        ("swapped_times", "user_time_is_user or get_pair", "USAGE.TIMES_MEAN_CPU"),
-    ],
+    ("module", "tests", "broken_rule", "isolation"),
+    [(module, tests, rule, isolation) for module, tests, rule, modes in BROKEN for isolation in modes],
 )
-def test_broken_candidate_fails_its_rule_in_spawn_mode_too(tmp_path: Path, module: str, tests: str, broken_rule: str) -> None:
-    """Sessions and the experiments' children as fresh processes (--isolation spawn, as where the
-    interpreter cannot fork) catch what forked ones catch: limits set in a session, a waited
-    child's usage, threads, the CPU time fields."""
-    code, cells, output = judge(tmp_path, module, tests, "--isolation", "spawn")
-    assert code == 1, output[-3000:]
-    assert cells.get(broken_rule) == "fail", f"{broken_rule}: {cells.get(broken_rule)}\n{output[-3000:]}"
+def test_broken_candidate_fails_its_rule(tmp_path: Path, module: str, tests: str, broken_rule: str, isolation: str) -> None:
+    """A broken candidate fails the rule it breaks, in each isolation mode listed, while the other selected rules pass."""
+    extra = () if isolation == "auto" else ("--isolation", isolation)
+    cells = _fails(judge(tmp_path, module, tests, *extra), broken_rule)
     assert "pass" in cells.values(), "the other selected rules should still pass"
 
 
@@ -89,9 +87,7 @@ def test_a_rusage_field_mix_up_fails_its_field_rule(tmp_path: Path, module: str,
     dropped field. Each fails the rule of the field's meaning; the shape rules still pass."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the field rules compare with Linux's own counters")
-    code, cells, output = judge(tmp_path, module, "usage_fields or usage_field_types or usage_sixteen")
-    assert code == 1, output[-3000:]
-    assert cells.get(broken_rule) == "fail", f"{broken_rule}: {cells.get(broken_rule)}\n{output[-3000:]}"
+    cells = _fails(judge(tmp_path, module, "usage_fields or usage_field_types or usage_sixteen"), broken_rule)
     assert cells.get("USAGE.FIELD_TYPES") == "pass" and cells.get("USAGE.SIXTEEN_ITEMS") == "pass"
 
 

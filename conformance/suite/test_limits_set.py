@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -14,14 +17,44 @@ from rckit.conformance.support.limit_range import limit_range
 rule = pytest.mark.rule
 
 
-def _finite_hard(child: Session, number: int, name: str, infinity: int, floor_gap: int = 10) -> tuple[int, int]:
-    """Make the child's hard limit finite (lowering it if needed); return the new (soft, hard).
-    A resource whose hard limit leaves no room above its floor is not a usable example."""
-    soft, hard = child.getrlimit(number)
+@contextlib.contextmanager
+def _settable(
+    candidate: Candidate, data: st.DataObject, group: str = "general", *, finite: bool = False, unprivileged: bool = False
+) -> Iterator[tuple[Session, str, int, tuple[int, int]]]:
+    """A disposable child (``unprivileged``: without the privilege to raise hard limits), a
+    resource of ``group`` it may set, drawn from ``data``, and its limits: (child, name, number,
+    (soft, hard)). With ``finite``, the hard limit is made finite first (see _finite_hard)."""
+    name, number = data.draw(S.settable_resources(candidate.info, group), label="resource")
+    with candidate.isolated(unprivileged=unprivileged) as child:
+        limits = child.getrlimit(number)
+        yield child, name, number, _finite_hard(child, name, number, limits, candidate.info.infinity) if finite else limits
+
+
+def _setrlimit_leaves(
+    child: Session, name: str, number: int, limits: object, left: tuple[int, int], *, refused: bool = False
+) -> None:
+    """setrlimit(number, limits) returns, or with ``refused`` raises ValueError, and the limits
+    then read ``left``."""
+    outcome = child.call("setrlimit", number, limits)
+    if refused:
+        assert outcome.raised("ValueError"), (
+            f"setrlimit({name}, {limits}) {outcome}, expected ValueError; limits read {left} before"
+        )
+    else:
+        assert outcome.returned, f"setrlimit({name}, {limits}) {outcome}"
+    now = child.getrlimit(number)
+    assert now == left, f"{name}: {'a refused ' if refused else ''}setrlimit({limits}) left {now}, not {left}"
+
+
+def _finite_hard(child: Session, name: str, number: int, limits: tuple[int, int], infinity: int) -> tuple[int, int]:
+    """Make the child's hard limit, now ``limits[1]``, finite (lowering it if needed); return the
+    new (soft, hard). A resource whose hard limit leaves no room above its floor is not a usable
+    example."""
+    soft, hard = limits
     floor = S.SAFE_FLOORS.get(name, 0)
     if hard == infinity:
         hard = floor + 1000
-    assume(hard >= floor + floor_gap)
+    assume(hard >= floor + 10)
     soft = hard if soft == infinity or soft > hard else soft
     assert child.call("setrlimit", number, (soft, hard)).returned
     return soft, hard
@@ -33,22 +66,17 @@ def _finite_hard(child: Session, number: int, name: str, infinity: int, floor_ga
 def test_limits_set_round_trip(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """Any soft <= hard <= current hard is set exactly as asked."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info, group), label="resource")
-    with candidate.isolated() as child:
-        _, hard_now = child.getrlimit(number)
+    with _settable(candidate, data, group) as (child, name, number, (_, hard_now)):
         pair = data.draw(S.limit_pair_under(name, hard_now, info.infinity, limit_range(info).max_finite), label="limits")
-        outcome = child.call("setrlimit", number, pair)
-        assert outcome.returned, f"setrlimit({name}, {pair}) {outcome}"
-        assert child.getrlimit(number) == pair, f"{name}: set {pair}, read {child.getrlimit(number)}"
+        _setrlimit_leaves(child, name, number, pair, pair)
 
 
 @rule("LIMITS.SET_RETURNS_NONE")
 @given(data=st.data())
 def test_limits_set_returns_none(candidate: Candidate, data: st.DataObject) -> None:
     """A successful setrlimit returns None."""
-    name, number = data.draw(S.settable_resources(candidate.info), label="resource")
-    with candidate.isolated() as child:
-        outcome = child.call("setrlimit", number, child.getrlimit(number))
+    with _settable(candidate, data) as (child, name, number, current):
+        outcome = child.call("setrlimit", number, current)
     assert outcome.returned and outcome.value is None, f"setrlimit({name}, current) {outcome}"
 
 
@@ -58,16 +86,13 @@ def test_limits_set_returns_none(candidate: Candidate, data: st.DataObject) -> N
 def test_limits_soft_moves_freely(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """The soft limit can go down and up again below the hard limit, many times."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info, group), label="resource")
-    with candidate.isolated() as child:
-        _, hard = child.getrlimit(number)
+    with _settable(candidate, data, group) as (child, name, number, (_, hard)):
         top = S.ceiling(name, limit_range(info).max_finite if hard == info.infinity else hard)
         floor = S.SAFE_FLOORS.get(name, 0)
         assume(top > floor)
         steps = data.draw(st.lists(st.integers(floor, top), min_size=2, max_size=5), label="soft values")
         for soft in steps:
-            assert child.call("setrlimit", number, (soft, hard)).returned, f"{name}: soft {soft} under hard {hard}"
-            assert child.getrlimit(number) == (soft, hard)
+            _setrlimit_leaves(child, name, number, (soft, hard), (soft, hard))
 
 
 @rule("LIMITS.HARD_LOWERABLE")
@@ -75,14 +100,9 @@ def test_limits_soft_moves_freely(candidate: Candidate, group: str, data: st.Dat
 @given(data=st.data())
 def test_limits_hard_lowerable_to_soft(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """The hard limit can be lowered to any value not below the soft limit, equal included."""
-    info = candidate.info
-    name, number = data.draw(S.settable_resources(info, group), label="resource")
-    with candidate.isolated() as child:
-        soft, hard = _finite_hard(child, number, name, info.infinity)
+    with _settable(candidate, data, group, finite=True) as (child, name, number, (soft, hard)):
         lowered = data.draw(st.integers(soft, hard) | st.just(soft), label="new hard")
-        outcome = child.call("setrlimit", number, (soft, lowered))
-        assert outcome.returned, f"setrlimit({name}, ({soft}, {lowered})) {outcome}"
-        assert child.getrlimit(number) == (soft, lowered)
+        _setrlimit_leaves(child, name, number, (soft, lowered), (soft, lowered))
 
 
 @rule("LIMITS.HARD_RAISE_DENIED")
@@ -91,14 +111,10 @@ def test_limits_hard_lowerable_to_soft(candidate: Candidate, group: str, data: s
 def test_limits_hard_raise_denied(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """Unprivileged, asking for a higher hard limit raises ValueError and changes nothing."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info, group), label="resource")
-    with candidate.isolated(unprivileged=True) as child:
-        soft, hard = _finite_hard(child, number, name, info.infinity)
+    with _settable(candidate, data, group, finite=True, unprivileged=True) as (child, name, number, (soft, hard)):
         top = limit_range(info).max_finite
         higher = data.draw(st.integers(hard + 1, max(hard + 1, top)) | st.just(info.infinity), label="new hard")
-        outcome = child.call("setrlimit", number, (soft, higher))
-        assert outcome.raised("ValueError"), f"setrlimit({name}, ({soft}, {higher})) above hard {hard}: {outcome}"
-        assert child.getrlimit(number) == (soft, hard), "a refused setrlimit changed the limits"
+        _setrlimit_leaves(child, name, number, (soft, higher), (soft, hard), refused=True)
 
 
 @rule("LIMITS.HARD_RAISE_PRIVILEGED")
@@ -112,12 +128,8 @@ def test_limits_hard_raise_privileged(candidate: Candidate) -> None:
         hard = 1000 if hard == candidate.info.infinity else hard
         soft = min(soft, hard) if soft != candidate.info.infinity else hard
         assert child.call("setrlimit", number, (soft, hard)).returned
-        outcome = child.call("setrlimit", number, (soft, hard + 1))
-        assert outcome.returned, f"privileged raise of the hard limit {outcome}"
-        assert child.getrlimit(number) == (soft, hard + 1)
-        outcome = child.call("setrlimit", number, (soft, candidate.info.infinity))
-        assert outcome.returned, f"privileged request of an unlimited hard RLIMIT_CORE {outcome}"
-        assert child.getrlimit(number) == (soft, candidate.info.infinity)
+        for raised in (hard + 1, candidate.info.infinity):  # a privileged raise, then an unlimited hard limit
+            _setrlimit_leaves(child, "RLIMIT_CORE", number, (soft, raised), (soft, raised))
 
 
 @rule("LIMITS.SOFT_ABOVE_HARD")
@@ -126,18 +138,14 @@ def test_limits_hard_raise_privileged(candidate: Candidate) -> None:
 def test_limits_soft_above_hard(candidate: Candidate, group: str, data: st.DataObject) -> None:
     """soft > hard raises ValueError and leaves the limits as they were."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info, group), label="resource")
-    with candidate.isolated() as child:
-        before = child.getrlimit(number)
+    with _settable(candidate, data, group) as (child, name, number, before):
         _, hard_now = before
         max_finite = limit_range(info).max_finite
         top = max_finite if hard_now == info.infinity else hard_now
         hard = data.draw(st.integers(S.SAFE_FLOORS.get(name, 0), max(S.SAFE_FLOORS.get(name, 0), top - 1)), label="hard")
         soft = data.draw(st.integers(hard + 1, max_finite) | st.just(hard + 1) | st.just(info.infinity), label="soft")
         assume(hard <= top)
-        outcome = child.call("setrlimit", number, (soft, hard))
-        assert outcome.raised("ValueError"), f"setrlimit({name}, ({soft}, {hard})) {outcome}"
-        assert child.getrlimit(number) == before
+        _setrlimit_leaves(child, name, number, (soft, hard), before, refused=True)
 
 
 @rule("LIMITS.INFINITY_OVER_FINITE")
@@ -146,13 +154,9 @@ def test_limits_soft_above_hard(candidate: Candidate, group: str, data: st.DataO
 def test_limits_infinity_over_finite_hard(candidate: Candidate, group: str, data: st.DataObject, which: str) -> None:
     """Unprivileged, RLIM_INFINITY as soft or hard over a finite hard limit raises ValueError."""
     info = candidate.info
-    name, number = data.draw(S.settable_resources(info, group), label="resource")
-    with candidate.isolated(unprivileged=True) as child:
-        soft, hard = _finite_hard(child, number, name, info.infinity)
+    with _settable(candidate, data, group, finite=True, unprivileged=True) as (child, name, number, (soft, hard)):
         pair = {"soft": (info.infinity, hard), "hard": (soft, info.infinity), "both": (info.infinity, info.infinity)}[which]
-        outcome = child.call("setrlimit", number, pair)
-        assert outcome.raised("ValueError"), f"setrlimit({name}, {pair}) with hard {hard}: {outcome}"
-        assert child.getrlimit(number) == (soft, hard)
+        _setrlimit_leaves(child, name, number, pair, (soft, hard), refused=True)
 
 
 @rule("LIMITS.INFINITY_OVER_FINITE")
@@ -166,11 +170,7 @@ def test_limits_infinity_over_finite_system_limit(candidate: Candidate) -> None:
     number = info.resource("RLIMIT_NOFILE")
     with candidate.isolated() as child:
         before = child.getrlimit(number)
-        outcome = child.call("setrlimit", number, (before[0], info.infinity))
-        assert outcome.raised("ValueError"), (
-            f"setrlimit(RLIMIT_NOFILE, (soft, RLIM_INFINITY)) over nr_open {info.nr_open}: {outcome}"
-        )
-        assert child.getrlimit(number) == before
+        _setrlimit_leaves(child, "RLIMIT_NOFILE", number, (before[0], info.infinity), before, refused=True)
 
 
 def _unlimited_resource(child: Session, candidate: Candidate) -> tuple[str, int]:
@@ -189,9 +189,7 @@ def test_limits_infinity_requests_unlimited(candidate: Candidate) -> None:
     with candidate.isolated() as child:
         name, number = _unlimited_resource(child, candidate)
         assert child.call("setrlimit", number, (1024, infinity)).returned
-        outcome = child.call("setrlimit", number, (infinity, infinity))
-        assert outcome.returned, f"setrlimit({name}, (RLIM_INFINITY, RLIM_INFINITY)) {outcome}"
-        assert child.getrlimit(number) == (infinity, infinity)
+        _setrlimit_leaves(child, name, number, (infinity, infinity), (infinity, infinity))
 
 
 @rule("LIMITS.MINUS_ONE_MEANS_MAXIMUM")
@@ -201,9 +199,7 @@ def test_limits_minus_one_means_maximum(candidate: Candidate) -> None:
     with candidate.isolated() as child:
         name, number = _unlimited_resource(child, candidate)
         assert child.call("setrlimit", number, (1024, infinity)).returned
-        outcome = child.call("setrlimit", number, (-1, -1))
-        assert outcome.returned, f"setrlimit({name}, (-1, -1)) {outcome}"
-        assert child.getrlimit(number) == (infinity, infinity)
+        _setrlimit_leaves(child, name, number, (-1, -1), (infinity, infinity))
 
 
 @rule("LIMITS.SYSTEM_CEILING")
@@ -215,9 +211,7 @@ def test_limits_system_ceiling_nofile(candidate: Candidate) -> None:
     number = candidate.info.resource("RLIMIT_NOFILE")
     with candidate.isolated() as child:
         before = child.getrlimit(number)
-        outcome = child.call("setrlimit", number, (ceiling + 1, ceiling + 1))
-        assert outcome.raised("ValueError"), f"setrlimit(RLIMIT_NOFILE, nr_open + 1) {outcome}"
-        assert child.getrlimit(number) == before
+        _setrlimit_leaves(child, "RLIMIT_NOFILE", number, (ceiling + 1, ceiling + 1), before, refused=True)
 
 
 @rule("LIMITS.AUDIT_SETRLIMIT")

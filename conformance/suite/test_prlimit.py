@@ -132,9 +132,15 @@ def test_prlimit_returns_old_limits(candidate: Candidate, group: str, data: st.D
     with candidate.isolated() as child:
         old = child.getrlimit(number)
         new = data.draw(S.limit_pair_under(name, old[1], info.infinity, limit_range(info).max_finite), label="limits")
-        outcome = child.call("prlimit", 0, number, new)
-        assert outcome.returned and outcome.value == old, f"prlimit(0, {name}, {new}) {outcome}; old was {old}"
-        assert child.getrlimit(number) == new
+        _prlimit_returns_old(child, name, number, new, old)
+
+
+def _prlimit_returns_old(child: Session, name: str, number: int, limits: tuple[int, int] | None, old: tuple[int, int]) -> None:
+    """prlimit(0, number, limits) returns ``old``, the limits before the call, and leaves
+    ``limits`` set (None: only reads, and leaves ``old``)."""
+    outcome = child.call("prlimit", 0, number, limits)
+    assert outcome.returned and outcome.value == old, f"prlimit(0, {name}, {limits}) {outcome}; old was {old}"
+    assert child.getrlimit(number) == (old if limits is None else limits)
 
 
 @rule("PRLIMIT.OTHER_PROCESS")
@@ -348,10 +354,7 @@ def test_prlimit_limits_none_reads(candidate: Candidate) -> None:
     _require_prlimit(candidate)
     number = _core(candidate)
     with candidate.isolated() as child:
-        expected = child.getrlimit(number)
-        outcome = child.call("prlimit", 0, number, None)
-        assert outcome.returned and outcome.value == expected, f"prlimit(0, CORE, None) {outcome}"
-        assert child.getrlimit(number) == expected
+        _prlimit_returns_old(child, "CORE", number, None, child.getrlimit(number))
 
 
 @rule("PRLIMIT.AUDIT")

@@ -22,6 +22,7 @@ from rckit.conformance.support.applicability import not_applicable, require
 
 rule = pytest.mark.rule
 FIELDS = RUSAGE_FIELDS  # the 16 fields of struct_rusage, in order
+TIMES = {"ru_utime": "utime", "ru_stime": "stime"}  # the times(2) counter of each time field
 UNMAINTAINED = ("ru_ixrss", "ru_idrss", "ru_isrss", "ru_nswap", "ru_msgsnd", "ru_msgrcv", "ru_nsignals")
 
 
@@ -82,20 +83,22 @@ def _workload(candidate: Candidate, kind: str, **params: Any) -> Shots:
 @rule("USAGE.TIMES_MEAN_CPU")
 def test_usage_user_time_is_user_mode(candidate: Candidate) -> None:
     """Computing in Python: ru_utime grows as times(2)'s user time, ru_stime as its system time."""
-    shots = _workload(candidate, "user", seconds=0.4)
-    user = shots.check_time("ru_utime", "utime")
-    system = shots.check_time("ru_stime", "stime")
-    assert user > system, f"a user-mode loop grew ru_stime ({system:.3f}s) more than ru_utime ({user:.3f}s)"
+    _cpu_mode(candidate, "user", "ru_utime", "ru_stime", "a user-mode loop")
 
 
 @rule("USAGE.TIMES_MEAN_CPU")
 def test_usage_system_time_is_kernel_mode(candidate: Candidate) -> None:
     """Reading megabytes from /dev/urandom: ru_stime grows as times(2)'s system time, and more
     than ru_utime (natively and under qemu-user alike)."""
-    shots = _workload(candidate, "system", seconds=0.4)
-    system = shots.check_time("ru_stime", "stime")
-    user = shots.check_time("ru_utime", "utime")
-    assert system > user, f"a system-call loop grew ru_utime ({user:.3f}s) more than ru_stime ({system:.3f}s)"
+    _cpu_mode(candidate, "system", "ru_stime", "ru_utime", "a system-call loop")
+
+
+def _cpu_mode(candidate: Candidate, workload: str, busy: str, idle: str, what: str) -> None:
+    """Run ``workload`` (``what``): both time fields grow as times(2)'s, the ``busy`` one more
+    than the ``idle`` one."""
+    shots = _workload(candidate, workload, seconds=0.4)
+    more, less = shots.check_time(busy, TIMES[busy]), shots.check_time(idle, TIMES[idle])
+    assert more > less, f"{what} grew {idle} ({less:.3f}s) more than {busy} ({more:.3f}s)"
 
 
 @rule("USAGE.FAULTS_MEAN_FAULTS")

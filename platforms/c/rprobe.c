@@ -33,6 +33,27 @@ static void unum(const char *name, unsigned long long value) {
     printf("%llu", value);
 }
 
+/* "name": { ... the keys that follow go inside, the first without a comma. */
+static void open_object(const char *name) {
+    key(name);
+    printf("{");
+    first = 1;
+}
+
+/* Close `depth` nested objects; the next key follows them with a comma. */
+static void close_objects(int depth) {
+    while (depth-- > 0)
+        printf("}");
+    first = 0;
+}
+
+/* "name": {"size": N, "fields": { ... the FIELD lines that follow, then close_objects(2). */
+static void open_struct(const char *name, size_t size) {
+    open_object(name);
+    num("size", (long long)size);
+    open_object("fields");
+}
+
 /* A field of a struct: {"offset": N, "size": N}. */
 #define FIELD(type, member) \
     do { \
@@ -45,9 +66,7 @@ static void unum(const char *name, unsigned long long value) {
 #define CONST(name) num(#name, (long long)(name))
 
 static void constants(void) {
-    key("constants");
-    printf("{");
-    first = 1;
+    open_object("constants");
 #ifdef RLIMIT_CPU
     CONST(RLIMIT_CPU);
 #endif
@@ -150,14 +169,11 @@ static void constants(void) {
 #ifdef RUSAGE_LWP
     CONST(RUSAGE_LWP);
 #endif
-    printf("}");
-    first = 0;
+    close_objects(1);
 }
 
 static void limit_values(void) {
-    key("rlim");
-    printf("{");
-    first = 1;
+    open_object("rlim");
     num("size", (long long)sizeof(rlim_t));
     num("signed", (rlim_t)-1 < (rlim_t)0);
     unum("RLIM_INFINITY", (unsigned long long)RLIM_INFINITY);
@@ -167,42 +183,21 @@ static void limit_values(void) {
 #ifdef RLIM_SAVED_CUR
     unum("RLIM_SAVED_CUR", (unsigned long long)RLIM_SAVED_CUR);
 #endif
-    printf("}");
-    first = 0;
+    close_objects(1);
 }
 
 static void layouts(void) {
-    key("rlimit");
-    printf("{");
-    first = 1;
-    num("size", (long long)sizeof(struct rlimit));
-    key("fields");
-    printf("{");
-    first = 1;
+    open_struct("rlimit", sizeof(struct rlimit));
     FIELD(struct rlimit, rlim_cur);
     FIELD(struct rlimit, rlim_max);
-    printf("}}");
-    first = 0;
+    close_objects(2);
 
-    key("timeval");
-    printf("{");
-    first = 1;
-    num("size", (long long)sizeof(struct timeval));
-    key("fields");
-    printf("{");
-    first = 1;
+    open_struct("timeval", sizeof(struct timeval));
     FIELD(struct timeval, tv_sec);
     FIELD(struct timeval, tv_usec);
-    printf("}}");
-    first = 0;
+    close_objects(2);
 
-    key("rusage");
-    printf("{");
-    first = 1;
-    num("size", (long long)sizeof(struct rusage));
-    key("fields");
-    printf("{");
-    first = 1;
+    open_struct("rusage", sizeof(struct rusage));
     FIELD(struct rusage, ru_utime);
     FIELD(struct rusage, ru_stime);
     FIELD(struct rusage, ru_maxrss);
@@ -219,8 +214,7 @@ static void layouts(void) {
     FIELD(struct rusage, ru_nsignals);
     FIELD(struct rusage, ru_nvcsw);
     FIELD(struct rusage, ru_nivcsw);
-    printf("}}");
-    first = 0;
+    close_objects(2);
 }
 
 int main(void) {

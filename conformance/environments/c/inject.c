@@ -33,34 +33,27 @@ static void *next(const char *name) {
 
 #define MISSING() (errno = ENOSYS, -1)
 
-#define GET_OR_SET(name) \
-    int name(int resource, void *limits) { \
-        int (*real)(int, void *) = (int (*)(int, void *))next(#name); \
-        if (matches("RCKIT_FAIL_RESOURCE", resource)) return fail(); \
-        return real ? real(resource, limits) : MISSING(); \
+/* Define `name` with parameters `params`: fail when the environment variable `variable` names the
+ * argument `key`, else call the next definition of `name` (of type int (*)`types`) with `args`. */
+#define INTERPOSE(name, variable, key, params, types, args) \
+    int name params { \
+        int (*real) types = (int (*) types)next(#name); \
+        if (matches(variable, key)) return fail(); \
+        return real ? real args : MISSING(); \
     }
+
+#define GET_OR_SET(name) \
+    INTERPOSE(name, "RCKIT_FAIL_RESOURCE", resource, (int resource, void *limits), (int, void *), (resource, limits))
+#define PRLIMIT(name) \
+    INTERPOSE(name, "RCKIT_FAIL_RESOURCE", resource, (pid_t pid, int resource, const void *new_limits, void *old_limits), \
+              (pid_t, int, const void *, void *), (pid, resource, new_limits, old_limits))
+#define GETRUSAGE(name) INTERPOSE(name, "RCKIT_FAIL_WHO", who, (int who, void *usage), (int, void *), (who, usage))
 
 GET_OR_SET(getrlimit)
 GET_OR_SET(getrlimit64)
 GET_OR_SET(setrlimit)
 GET_OR_SET(setrlimit64)
-
-#define PRLIMIT(name) \
-    int name(pid_t pid, int resource, const void *new_limits, void *old_limits) { \
-        int (*real)(pid_t, int, const void *, void *) = (int (*)(pid_t, int, const void *, void *))next(#name); \
-        if (matches("RCKIT_FAIL_RESOURCE", resource)) return fail(); \
-        return real ? real(pid, resource, new_limits, old_limits) : MISSING(); \
-    }
-
 PRLIMIT(prlimit)
 PRLIMIT(prlimit64)
-
-#define GETRUSAGE(name) \
-    int name(int who, void *usage) { \
-        int (*real)(int, void *) = (int (*)(int, void *))next(#name); \
-        if (matches("RCKIT_FAIL_WHO", who)) return fail(); \
-        return real ? real(who, usage) : MISSING(); \
-    }
-
 GETRUSAGE(getrusage)
 GETRUSAGE(__getrusage64)
