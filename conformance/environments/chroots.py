@@ -147,13 +147,17 @@ BUILD_TOOLS = {
 }
 
 
+def _builder(name: str) -> str:
+    """The program that builds chroot ``name``: debootstrap for a release (it installs with apt
+    inside), mmdebstrap for an architecture (unpacked here, nothing emulated)."""
+    return "debootstrap" if release(name) is not None else "mmdebstrap"
+
+
 def _missing_tools(name: str) -> list[str]:
     """What building chroot ``name`` needs that this machine lacks, each with its Debian package:
-    debootstrap for a release; mmdebstrap for an architecture and, where it runs under qemu-user,
-    its emulator and update-binfmts."""
-    needed = ["debootstrap", "chroot"]
+    its builder and, for an architecture run under qemu-user, its emulator and update-binfmts."""
+    needed = [_builder(name), "chroot"]
     if release(name) is None:
-        needed = ["mmdebstrap", "chroot"]
         qemu = target_for_arch(name).toolchain.get("qemu", "").split()
         if qemu:
             needed += [qemu[0], "update-binfmts", "mount"]
@@ -166,12 +170,11 @@ def _missing_tools(name: str) -> list[str]:
 
 def packages(name: str) -> list[str]:
     """The Debian packages that building chroot ``name``, probing its platform entry and judging
-    it need on this machine: debootstrap for a release; for an architecture, mmdebstrap, its cross
-    compiler and C library (gcc-TRIPLET, libc6-dev-ARCH-cross: the probe and the fault-injection
-    library) and, where it runs under qemu-user, qemu-user-static and binfmt-support."""
-    needed = ["debootstrap"]
+    it need on this machine: its builder; for an architecture, also its cross compiler and C
+    library (gcc-TRIPLET, libc6-dev-ARCH-cross: the probe and the fault-injection library) and,
+    where it runs under qemu-user, qemu-user-static and binfmt-support."""
+    needed = [BUILD_TOOLS[_builder(name)]]
     if release(name) is None:
-        needed = ["mmdebstrap"]
         entry, toolchain = architecture(name), target_for_arch(name).toolchain
         triplet = entry.triplet or toolchain.get("triplet")
         if triplet:
@@ -214,8 +217,9 @@ def _build_arch(name: str, partial: Path) -> dict[str, object]:
     """A chroot of an architecture holding its python3 (and sh), from the first of its releases
     the mirror serves whole. mmdebstrap's ``extract`` variant resolves, fetches and unpacks the
     packages with this machine's own apt and dpkg, and runs none of their maintainer scripts, so
-    nothing runs under emulation while building. What those scripts would have made that the kit needs is made here: the
-    merged-/usr links (mmdebstrap's merged-usr hook) and the /proc and /sys mount points."""
+    nothing runs under emulation while building. What those scripts would have made that the
+    kit needs is made here: the merged-/usr links (mmdebstrap's merged-usr hook) and the /proc
+    and /sys mount points."""
     entry = architecture(name)
     missed = []
     for suite in entry.suites:
