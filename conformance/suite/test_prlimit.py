@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from rckit.conformance.harness.candidates import Candidate
 from rckit.conformance.harness.info import Info
 from rckit.conformance.harness.sessions import Session
-from rckit.conformance.harness.values import IndexOnly, IntSubclass, Opaque, Outcome, Uncomparable
+from rckit.conformance.harness.values import IndexOnly, IntSubclass, Outcome, Uncomparable
 from rckit.conformance.support import strategies as S
 from rckit.conformance.support.applicability import not_applicable
 from rckit.conformance.support.limit_range import limit_range
 from rckit.conformance.support.proc_limits import kernel_limits
+from rckit.spec import load
 
 rule = pytest.mark.rule
 
@@ -68,10 +69,6 @@ def test_prlimit_self_reads_edge_values_as_getrlimit(candidate: Candidate, edge:
         )
 
 
-#: One value of each kind that is not an integer.
-NOT_INTEGERS = (0.0, 1.5, "0", None, b"0", [0], Opaque(), Uncomparable())
-
-
 @rule("PRLIMIT.PID_TYPE")
 @given(
     pid=st.one_of(
@@ -80,7 +77,7 @@ NOT_INTEGERS = (0.0, 1.5, "0", None, b"0", [0], Opaque(), Uncomparable())
         st.none(),
         st.binary(max_size=2),
         st.lists(st.integers(0, 3), max_size=2),
-        st.sampled_from(NOT_INTEGERS),
+        st.sampled_from(S.NOT_INTEGERS),
     )
 )
 def test_prlimit_pid_not_an_integer(candidate: Candidate, pid: object) -> None:
@@ -90,7 +87,7 @@ def test_prlimit_pid_not_an_integer(candidate: Candidate, pid: object) -> None:
 
 
 @rule("PRLIMIT.PID_TYPE")
-@pytest.mark.parametrize("pid", NOT_INTEGERS, ids=repr)
+@pytest.mark.parametrize("pid", S.NOT_INTEGERS, ids=repr)
 def test_prlimit_pid_not_an_integer_each_kind(candidate: Candidate, pid: object) -> None:
     """Each kind of non-integer pid (a float equal to 0, a string of digits, None, bytes, a list,
     an object, one whose == raises) raises TypeError."""
@@ -331,8 +328,9 @@ def test_prlimit_limits_none_as_setrlimit(candidate: Candidate) -> None:
     """Before 3.12, where None does not yet mean "only read" (PRLIMIT.LIMITS_NONE), limits=None
     has setrlimit's meaning: prlimit raises what setrlimit(r, None) raises."""
     _require_prlimit(candidate)
-    if candidate.info.version_tuple >= (3, 12):
-        not_applicable("from 3.12 prlimit(pid, r, None) only reads (PRLIMIT.LIMITS_NONE)")
+    reads = load().rules["PRLIMIT.LIMITS_NONE"]
+    if reads.holds_for_version(candidate.info.version):
+        not_applicable(f"prlimit(pid, r, None) only reads on Python {reads.versions} (PRLIMIT.LIMITS_NONE)")
     _prlimit_as_setrlimit(candidate, candidate.info.resource("RLIMIT_CORE"), None)
 
 

@@ -11,12 +11,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 from rckit.conformance.harness.info import Info
-from rckit.conformance.harness.values import Exploding, IndexOnly, IntOnly, IntSubclass, Iter, Opaque
+from rckit.conformance.harness.values import Exploding, IndexOnly, IntOnly, IntSubclass, Iter, Opaque, Uncomparable
 
 __all__ = [
     "BOUNDARIES",
     "C_INT_MAX",
     "LIMIT_EDGES",
+    "NOT_INTEGERS",
     "SAFE_CEILINGS",
     "SAFE_FLOORS",
     "ceiling",
@@ -190,3 +191,8 @@ def limit_arguments(hard_now: int) -> st.SearchStrategy[Any]:
         st.integers(-5, 5),
         junk().filter(lambda value: value is not None),  # prlimit reads then (PRLIMIT.LIMITS_NONE)
     )
+
+
+#: One value of each kind that is not an integer, for a pid or a who: a float equal to 0, a
+#: fraction, a string of digits, None, bytes, a list, an object, one whose == raises.
+NOT_INTEGERS = (0.0, 1.5, "0", None, b"0", [0], Opaque(), Uncomparable())
